@@ -1,0 +1,34 @@
+/**
+ * Every default nightshift has, in one place. Environment variables override these
+ * (see the configuration table in the README); src/config.ts validates the result once.
+ */
+export const defaults = {
+  PORT: 3000,
+  HOST: '127.0.0.1',
+  DATA_DIR: './data',
+  /** Unset: embedded SQLite at DATA_DIR/nightshift.db. */
+  DATABASE_URL: undefined,
+  REDIS_URL: undefined,
+  /** Unset: local directory DATA_DIR/blobs. `s3://bucket[/prefix]` for S3 or MinIO. */
+  STORAGE_URL: undefined,
+  S3_ENDPOINT: undefined,
+  S3_FORCE_PATH_STYLE: false,
+  AWS_REGION: 'us-east-1',
+  API_TOKEN: undefined,
+  /** Public base URL of this service, used to build thumbnail links in API answers and messages. */
+  PUBLIC_URL: undefined,
+  MAX_UPLOAD_BYTES: 50 * 1024 * 1024,
+  LOG_LEVEL: 'info',
+  /** How often an idle worker polls when no wake-up arrives (ms). Wake-ups make new jobs start at once. */
+  POLL_INTERVAL_MS: 5_000,
+  /** Optional directory with a tfjs graph/layers model (model.json) and labels.txt / labels.json. */
+  ANALYZE_MODEL_DIR: undefined,
+  /** Tesseract languages, `+`-joined. `eng` ships offline with the package. */
+  OCR_LANGS: 'eng',
+  /** Directory of extra *.traineddata(.gz) files for languages other than eng. */
+  OCR_LANG_DIR: undefined,
+  /** Largest decoded image, in pixels, any step will open (decompression-bomb guard). */
+  MAX_IMAGE_PIXELS: 100_000_000,
+  /** How long a stop waits for running jobs before giving up (ms). Keep under the container grace period. */
+  SHUTDOWN_TIMEOUT_MS: 20_000,
+} as const;

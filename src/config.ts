@@ -1,0 +1,163 @@
+import { resolve, join } from 'node:path';
+import { z } from 'zod';
+
+import { defaults } from '../config/defaults.js';
+import { ErrorCodes, NightshiftError } from './errors.js';
+
+export type Role = 'all' | 'api' | 'worker';
+export type DatabaseKind = 'sqlite' | 'postgres' | 'mongodb';
+
+export interface LocalStorageConfig {
+  readonly kind: 'local';
+  /** Absolute directory holding every blob. */
+  readonly dir: string;
+}
+export interface S3StorageConfig {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** Key prefix inside the bucket, '' or ending in '/'. */
+  readonly prefix: string;
+  readonly endpoint: string | undefined;
+  readonly forcePathStyle: boolean;
+  readonly region: string;
+  readonly accessKeyId: string | undefined;
+  readonly secretAccessKey: string | undefined;
+}
+
+export interface Config {
+  readonly role: Role;
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly database:
+    | { readonly kind: 'sqlite'; readonly path: string }
+    | { readonly kind: 'postgres'; readonly url: string }
+    | { readonly kind: 'mongodb'; readonly url: string };
+  readonly redisUrl: string | undefined;
+  readonly storage: LocalStorageConfig | S3StorageConfig;
+  readonly apiToken: string | undefined;
+  readonly publicUrl: string | undefined;
+  readonly maxUploadBytes: number;
+  readonly logLevel: string;
+  readonly pollIntervalMs: number;
+  readonly analyzeModelDir: string | undefined;
+  readonly ocrLangs: readonly string[];
+  readonly ocrLangDir: string | undefined;
+  readonly maxImagePixels: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  return v;
+}, z.boolean());
+
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(defaults.PORT),
+  HOST: z.string().min(1).default(defaults.HOST),
+  DATA_DIR: z.string().min(1).default(defaults.DATA_DIR),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(postgres(ql)?|mongodb(\+srv)?|sqlite):/, 'must start with postgres://, mongodb:// or sqlite:')
+      .optional(),
+  ),
+  REDIS_URL: z.preprocess(emptyToUndefined, z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
+  STORAGE_URL: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:.+)$/, 'must be s3://bucket[/prefix] or file:/dir').optional(),
+  ),
+  S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url().optional()),
+  S3_FORCE_PATH_STYLE: bool.default(defaults.S3_FORCE_PATH_STYLE),
+  AWS_REGION: z.string().min(1).default(defaults.AWS_REGION),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  PUBLIC_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  MAX_UPLOAD_BYTES: int(1).default(defaults.MAX_UPLOAD_BYTES),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaults.LOG_LEVEL),
+  POLL_INTERVAL_MS: int(50).default(defaults.POLL_INTERVAL_MS),
+  ANALYZE_MODEL_DIR: optionalString,
+  OCR_LANGS: z.string().regex(/^[a-z_]{3,8}(\+[a-z_]{3,8})*$/, 'must be tesseract language codes joined by +').default(defaults.OCR_LANGS),
+  OCR_LANG_DIR: optionalString,
+  MAX_IMAGE_PIXELS: int(1).default(defaults.MAX_IMAGE_PIXELS),
+  SHUTDOWN_TIMEOUT_MS: int(0).default(defaults.SHUTDOWN_TIMEOUT_MS),
+});
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Validate the environment once and return a frozen Config. An invalid value throws a
+ * CONFIG_INVALID error whose message names every offending key.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'all'): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+
+  let database: Config['database'];
+  const dbUrl = e.DATABASE_URL;
+  if (dbUrl === undefined) database = { kind: 'sqlite', path: join(dataDir, 'nightshift.db') };
+  else if (dbUrl.startsWith('sqlite:')) database = { kind: 'sqlite', path: resolve(dbUrl.slice('sqlite:'.length).replace(/^\/\//, '')) };
+  else if (dbUrl.startsWith('mongodb')) database = { kind: 'mongodb', url: dbUrl };
+  else database = { kind: 'postgres', url: dbUrl };
+
+  let storage: Config['storage'];
+  const su = e.STORAGE_URL;
+  if (su?.startsWith('s3://')) {
+    const rest = su.slice('s3://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    let prefix = slash === -1 ? '' : rest.slice(slash + 1);
+    if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
+    storage = {
+      kind: 's3',
+      bucket,
+      prefix,
+      endpoint: e.S3_ENDPOINT,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      region: e.AWS_REGION,
+      accessKeyId: e.AWS_ACCESS_KEY_ID,
+      secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+    };
+  } else {
+    storage = { kind: 'local', dir: su ? resolve(su.slice('file:'.length).replace(/^\/\//, '')) : join(dataDir, 'blobs') };
+  }
+
+  return deepFreeze<Config>({
+    role,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    database,
+    redisUrl: e.REDIS_URL,
+    storage,
+    apiToken: e.API_TOKEN,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    logLevel: e.LOG_LEVEL,
+    pollIntervalMs: e.POLL_INTERVAL_MS,
+    analyzeModelDir: e.ANALYZE_MODEL_DIR === undefined ? undefined : resolve(e.ANALYZE_MODEL_DIR),
+    ocrLangs: e.OCR_LANGS.split('+'),
+    ocrLangDir: e.OCR_LANG_DIR === undefined ? undefined : resolve(e.OCR_LANG_DIR),
+    maxImagePixels: e.MAX_IMAGE_PIXELS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}

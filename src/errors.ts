@@ -1,0 +1,69 @@
+/**
+ * The error catalog. Tests and API clients branch on `code`, never on message text.
+ * Messages are written for a person: they say what happened and what to do about it.
+ */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  NOT_FOUND: 'NOT_FOUND',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  BAD_REQUEST: 'BAD_REQUEST',
+  UPLOAD_TOO_LARGE: 'UPLOAD_TOO_LARGE',
+  FILE_BUSY: 'FILE_BUSY',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  EMPTY_FILE: 'EMPTY_FILE',
+  CORRUPT_IMAGE: 'CORRUPT_IMAGE',
+  IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
+  UNSUPPORTED_TYPE: 'UNSUPPORTED_TYPE',
+  STEP_TIMEOUT: 'STEP_TIMEOUT',
+  ABORTED: 'ABORTED',
+  STUCK: 'STUCK',
+  BLOB_NOT_FOUND: 'BLOB_NOT_FOUND',
+  INVALID_KEY: 'INVALID_KEY',
+  MODEL_LOAD_FAILED: 'MODEL_LOAD_FAILED',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class NightshiftError extends Error {
+  readonly code: ErrorCode;
+  /** HTTP status to answer with when this error reaches the API. */
+  readonly status: number;
+  constructor(code: ErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NightshiftError';
+    this.code = code;
+    this.status = options?.status ?? 500;
+  }
+}
+
+/**
+ * Thrown by a job when retrying cannot help (corrupt input, unsupported type): the engine
+ * wrapper marks the attempt as the last one instead of backing off.
+ */
+export class PermanentError extends NightshiftError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { status: 422, ...options });
+    this.name = 'PermanentError';
+  }
+}
+
+export function isPermanent(err: unknown): err is PermanentError {
+  return err instanceof PermanentError;
+}
+
+/** Coerce anything thrown into an Error, at the boundary where it is caught. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  if (typeof value === 'string') return new Error(value);
+  try {
+    return new Error(JSON.stringify(value));
+  } catch {
+    return new Error(String(value));
+  }
+}
+
+export function errorCode(err: unknown): ErrorCode | undefined {
+  return err instanceof NightshiftError ? err.code : undefined;
+}

@@ -1,0 +1,118 @@
+/**
+ * The domain store: files and their processing steps. One interface, a SQL implementation
+ * (SQLite and PostgreSQL through Kysely) and a MongoDB implementation. Agenda's job records
+ * live elsewhere (the engine); this holds what users ask about.
+ */
+
+export type FileStatus = 'uploaded' | 'processing' | 'completed' | 'failed';
+export const STEP_NAMES = ['analyze', 'thumbnail', 'ocr'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+/** pending: queued, not started; running: an attempt is under way; skipped: not applicable to this file type. */
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+
+export interface StepRecord {
+  readonly name: StepName;
+  readonly status: StepStatus;
+  /** Attempts started so far (an attempt counts when it begins). */
+  readonly attempts: number;
+  /** Wall time of the last finished attempt, ms. */
+  readonly durationMs: number | null;
+  /** Reason of the last failed attempt, for a person to read. */
+  readonly error: string | null;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  /** Last sign of life from a running attempt (set at start and by heartbeats). */
+  readonly heartbeatAt: Date | null;
+  /** What the step produced, JSON-serialisable; null until completed. */
+  readonly result: Record<string, unknown> | null;
+}
+
+export interface FileRecord {
+  readonly id: string;
+  readonly owner: string | null;
+  /** The uploader's name for the file, sanitised (no path separators or control characters). */
+  readonly filename: string;
+  /** Declared type at upload, replaced by the sniffed type once processing starts. */
+  readonly contentType: string;
+  readonly size: number;
+  /** Key of the original in blob storage. */
+  readonly blobKey: string;
+  readonly status: FileStatus;
+  /** Why the file failed, naming the step: "ocr: image is truncated". */
+  readonly error: string | null;
+  readonly uploadedAt: Date;
+  readonly startedAt: Date | null;
+  readonly completedAt: Date | null;
+  /** Always in STEP_NAMES order once processing has started; empty before. */
+  readonly steps: readonly StepRecord[];
+}
+
+export interface NewFile {
+  readonly id: string;
+  readonly owner: string | null;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly blobKey: string;
+}
+
+export interface ListFilesQuery {
+  readonly status?: FileStatus | undefined;
+  readonly owner?: string | undefined;
+  /** 1..500 */
+  readonly limit: number;
+  /** Opaque cursor returned as nextCursor by the previous page. */
+  readonly cursor?: string | undefined;
+}
+
+export interface FilePage {
+  /** Newest first (uploadedAt desc, id desc). */
+  readonly items: FileRecord[];
+  readonly nextCursor: string | null;
+}
+
+export type StepOutcome =
+  | { readonly status: 'completed'; readonly durationMs: number; readonly result: Record<string, unknown> }
+  | { readonly status: 'failed'; readonly durationMs: number; readonly error: string }
+  /** The attempt failed but another will follow: back to pending, error kept for display. */
+  | { readonly status: 'pending'; readonly durationMs: number; readonly error: string };
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres' | 'mongodb';
+  /** Create tables/indexes (idempotent, safe for several processes at once). */
+  migrate(): Promise<void>;
+  /** Throws if the store cannot answer a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createFile(file: NewFile): Promise<FileRecord>;
+  getFile(id: string): Promise<FileRecord | null>;
+  listFiles(query: ListFilesQuery): Promise<FilePage>;
+  /** Record the uploaded size (known only after streaming). */
+  setFileSize(id: string, size: number): Promise<void>;
+
+  /**
+   * uploaded → processing: sets the sniffed content type, startedAt, and (re)creates the step rows
+   * with the given initial statuses. Returns false if the file is missing or not `uploaded`.
+   */
+  startProcessing(id: string, contentType: string, steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>): Promise<boolean>;
+  /**
+   * completed|failed|uploaded → uploaded, clearing error/result/steps, for a reprocess.
+   * Returns false if the file is missing or currently `processing`.
+   */
+  resetForReprocess(id: string): Promise<boolean>;
+
+  /** Mark a step running and count the attempt (attempts + 1, startedAt, heartbeatAt = now). */
+  startStep(id: string, step: StepName): Promise<void>;
+  heartbeatStep(id: string, step: StepName): Promise<void>;
+  finishStep(id: string, step: StepName, outcome: StepOutcome): Promise<void>;
+
+  /**
+   * If the file is `processing` and no step is pending or running, move it to `completed`
+   * (no step failed) or `failed` (error = "<step>: <reason>" of the first failed step) and
+   * return the new record. Exactly one concurrent caller gets the record; the others get null.
+   */
+  finalizeFile(id: string): Promise<FileRecord | null>;
+  /** Force a file to `failed` with a reason, from any non-final status. Returns the record if it changed. */
+  failFile(id: string, reason: string): Promise<FileRecord | null>;
+}
