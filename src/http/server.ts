@@ -1,0 +1,71 @@
+import multipart from '@fastify/multipart';
+import type { Agenda } from 'agenda';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+
+import type { BlobStore } from '../blobs/types.js';
+import type { Config } from '../config.js';
+import type { Enqueue } from '../engine/job.js';
+import { ErrorCodes, NightshiftError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/types.js';
+import { requireToken } from './auth.js';
+import { mountDashboard } from './dash.js';
+import { fileRoutes } from './files.js';
+import { healthRoutes } from './health.js';
+
+export interface HttpDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly agenda: Agenda;
+  readonly enqueue: Enqueue;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** Refuse to expose an unauthenticated API beyond this machine. */
+export function checkBindSafety(config: Config, log: Logger): void {
+  if (config.apiToken) return;
+  if (!LOOPBACK.test(config.host)) {
+    throw new NightshiftError(
+      ErrorCodes.CONFIG_INVALID,
+      `invalid configuration:\n  API_TOKEN: required when HOST is not loopback (HOST=${config.host}); set API_TOKEN or bind HOST=127.0.0.1`,
+    );
+  }
+  log.warn('API_TOKEN is not set: the API and dashboard are open to anyone on this machine (bound to loopback only)');
+}
+
+export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    // pino's Logger and fastify's FastifyBaseLogger differ only in generics.
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+  });
+  app.setErrorHandler((err: FastifyError | NightshiftError, request, reply) => {
+    if (err instanceof NightshiftError) {
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    const code = status === 413 ? ErrorCodes.UPLOAD_TOO_LARGE : status >= 500 ? ErrorCodes.INTERNAL : ErrorCodes.BAD_REQUEST;
+    return reply.code(status).send({ error: { code, message: status >= 500 ? 'internal error' : err.message } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: ErrorCodes.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1 } });
+  healthRoutes(app, deps);
+  await app.register(
+    async (api) => {
+      if (config.apiToken) api.addHook('onRequest', requireToken(config.apiToken, { allowBasic: false, realm: 'nightshift api' }));
+      fileRoutes(api, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+  await mountDashboard(app, deps.agenda, config.apiToken);
+  return app;
+}
