@@ -1,0 +1,15 @@
+import { defineStep } from '../src/pipeline/step.js';
+import { makeThumbnail, thumbnailKey } from './lib/thumbnail.js';
+
+/** A 300×300-bounded WebP of the original, stored beside it in blob storage. */
+export default defineStep({
+  name: 'thumbnail',
+  concurrency: 2,
+  timeoutMs: 30_000,
+  async run({ file, bytes, ctx }) {
+    const thumb = await makeThumbnail(bytes, { maxPixels: ctx.services.config.maxImagePixels, signal: ctx.signal });
+    const key = thumbnailKey(file.id);
+    await ctx.services.blobs.put(key, thumb.data, { contentType: 'image/webp', signal: ctx.signal });
+    return { thumbnailKey: key, thumbnailWidth: thumb.width, thumbnailHeight: thumb.height };
+  },
+});
