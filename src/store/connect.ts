@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type SqliteDialectConfig,
+} from 'kysely';
+import pg from 'pg';
+
+import type { Logger } from '../logger.js';
+import type { Database } from './schema.js';
+
+/** How long a SQLite statement keeps retrying while another connection holds the write lock, ms. */
+export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * better-sqlite3 is synchronous, so SQLite's own busy_timeout would block this thread while it
+ * waits — and if the lock holder is another connection in this process (mid-transaction,
+ * awaiting between statements), it can never finish: a deadlock until the timeout. So
+ * connections run with busy_timeout 0 and a busy statement is retried here, asynchronously.
+ * Retrying is safe: a statement that got SQLITE_BUSY did nothing, and inside our transactions
+ * (always BEGIN IMMEDIATE) only the BEGIN itself can be busy.
+ */
+class RetryingConnection implements DatabaseConnection {
+  readonly #inner: DatabaseConnection;
+  constructor(inner: DatabaseConnection) {
+    this.#inner = inner;
+  }
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      try {
+        return await this.#inner.executeQuery<R>(query);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw err;
+        await sleep(delay + Math.random() * delay);
+      }
+    }
+  }
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.#inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+/**
+ * Kysely begins SQLite transactions with a plain (deferred) BEGIN: two writers that both read
+ * first deadlock on the lock upgrade. BEGIN IMMEDIATE takes the write lock up front.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  #wrapped: { inner: DatabaseConnection; outer: DatabaseConnection } | undefined;
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await super.acquireConnection();
+    if (this.#wrapped?.inner !== inner) this.#wrapped = { inner, outer: new RetryingConnection(inner) };
+    return this.#wrapped.outer;
+  }
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+/**
+ * Opens the SQLite file (creating its directory) in WAL mode, so readers in other processes
+ * never block the writer and the writer never blocks them.
+ */
+export function openSqlite(path: string): Kysely<Database> {
+  mkdirSync(dirname(path), { recursive: true });
+  const database = new BetterSqlite3(path);
+  // Switching a brand-new file to WAL needs a lock another process may briefly hold; this one
+  // synchronous wait happens before the connection is shared with anything.
+  database.pragma('busy_timeout = 5000');
+  database.pragma('journal_mode = WAL');
+  // WAL + NORMAL stays consistent after a crash; only the last commits before a power loss can go.
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 0');
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+}
+
+export function openPostgres(url: string, log: Logger, max = 10): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: url, max });
+  // An idle client losing its server emits on the pool; unhandled, that would kill the process.
+  pool.on('error', (err) => log.warn({ err }, 'postgres idle client error'));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

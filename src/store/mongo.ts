@@ -1,0 +1,237 @@
+import { MongoClient, type Collection, type Filter } from 'mongodb';
+
+import { ErrorCodes, NightshiftError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { encodeCursor, parseListQuery } from './cursor.js';
+import { STEP_NAMES } from './types.js';
+import type { FilePage, FileRecord, FileStatus, ListFilesQuery, NewFile, StepName, StepOutcome, StepRecord, Store } from './types.js';
+
+type StepDoc = { -readonly [K in keyof StepRecord]: StepRecord[K] };
+
+interface FileDoc {
+  _id: string;
+  owner: string | null;
+  filename: string;
+  contentType: string;
+  size: number;
+  blobKey: string;
+  status: FileStatus;
+  error: string | null;
+  uploadedAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  /** Steps embedded in STEP_NAMES order, so every step change is a single-document update. */
+  steps: StepDoc[];
+  /** Bumped by startProcessing and resetForReprocess: finalizeFile only writes the run it read. */
+  rev: number;
+}
+
+const UNFINISHED = ['pending', 'running'];
+
+function toRecord(d: FileDoc): FileRecord {
+  return {
+    id: d._id,
+    owner: d.owner,
+    filename: d.filename,
+    contentType: d.contentType,
+    size: d.size,
+    blobKey: d.blobKey,
+    status: d.status,
+    error: d.error,
+    uploadedAt: d.uploadedAt,
+    startedAt: d.startedAt,
+    completedAt: d.completedAt,
+    steps: d.steps.map((s) => ({ ...s })),
+  };
+}
+
+/** The Store on MongoDB: one document per file, steps embedded. */
+export class MongoStore implements Store {
+  readonly kind = 'mongodb' as const;
+  readonly #client: MongoClient;
+  readonly #files: Collection<FileDoc>;
+  readonly #log: Logger;
+
+  constructor(client: MongoClient, log: Logger) {
+    this.#client = client;
+    this.#files = client.db().collection<FileDoc>('files');
+    this.#log = log;
+  }
+
+  async migrate(): Promise<void> {
+    // createIndexes is idempotent for identical specs, so concurrent start-ups are harmless.
+    const names = await this.#files.createIndexes([
+      { key: { uploadedAt: -1, _id: -1 }, name: 'files_uploaded_idx' },
+      { key: { status: 1, uploadedAt: -1, _id: -1 }, name: 'files_status_uploaded_idx' },
+      { key: { owner: 1, uploadedAt: -1, _id: -1 }, name: 'files_owner_uploaded_idx' },
+      {
+        key: { completedAt: 1, owner: 1, status: 1 },
+        name: 'files_completed_idx',
+        partialFilterExpression: { completedAt: { $type: 'date' } },
+      },
+      { key: { 'steps.status': 1, 'steps.heartbeatAt': 1 }, name: 'files_step_heartbeat_idx' },
+    ]);
+    this.#log.info({ indexes: names }, 'store indexes ensured');
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.#client.db().command({ ping: 1 });
+    } catch (err) {
+      throw new NightshiftError(ErrorCodes.STORE_UNAVAILABLE, `mongodb store is not answering: ${(err as Error).message}`, { status: 503, cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+
+  async createFile(file: NewFile): Promise<FileRecord> {
+    const doc: FileDoc = {
+      _id: file.id,
+      owner: file.owner,
+      filename: file.filename,
+      contentType: file.contentType,
+      size: file.size,
+      blobKey: file.blobKey,
+      status: 'uploaded',
+      error: null,
+      uploadedAt: new Date(),
+      startedAt: null,
+      completedAt: null,
+      steps: [],
+      rev: 0,
+    };
+    await this.#files.insertOne(doc);
+    return toRecord(doc);
+  }
+
+  async getFile(id: string): Promise<FileRecord | null> {
+    const doc = await this.#files.findOne({ _id: id });
+    return doc ? toRecord(doc) : null;
+  }
+
+  async listFiles(query: ListFilesQuery): Promise<FilePage> {
+    const { limit, after } = parseListQuery(query);
+    const filter: Filter<FileDoc> = {};
+    if (query.status !== undefined) filter.status = query.status;
+    if (query.owner !== undefined) filter.owner = query.owner;
+    if (after) {
+      const at = new Date(after.uploadedAt);
+      filter.$or = [{ uploadedAt: { $lt: at } }, { uploadedAt: at, _id: { $lt: after.id } }];
+    }
+    const docs = await this.#files
+      .find(filter)
+      .sort({ uploadedAt: -1, _id: -1 })
+      .limit(limit + 1)
+      .toArray();
+    const page = docs.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toRecord),
+      nextCursor: docs.length > limit && last ? encodeCursor({ uploadedAt: last.uploadedAt.getTime(), id: last._id }) : null,
+    };
+  }
+
+  async setFileSize(id: string, size: number): Promise<void> {
+    await this.#files.updateOne({ _id: id }, { $set: { size } });
+  }
+
+  async startProcessing(
+    id: string,
+    contentType: string,
+    steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>,
+  ): Promise<boolean> {
+    const ordered = [...steps].sort((a, b) => STEP_NAMES.indexOf(a.name) - STEP_NAMES.indexOf(b.name));
+    const stepDocs: StepDoc[] = ordered.map((s) => ({
+      name: s.name,
+      status: s.status,
+      attempts: 0,
+      durationMs: null,
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+      heartbeatAt: null,
+      result: null,
+    }));
+    const r = await this.#files.updateOne(
+      { _id: id, status: 'uploaded' },
+      { $set: { status: 'processing', contentType, startedAt: new Date(), completedAt: null, error: null, steps: stepDocs }, $inc: { rev: 1 } },
+    );
+    return r.modifiedCount === 1;
+  }
+
+  async resetForReprocess(id: string): Promise<boolean> {
+    const r = await this.#files.updateOne(
+      { _id: id, status: { $ne: 'processing' } },
+      { $set: { status: 'uploaded', error: null, startedAt: null, completedAt: null, steps: [] }, $inc: { rev: 1 } },
+    );
+    return r.matchedCount === 1;
+  }
+
+  async startStep(id: string, step: StepName): Promise<void> {
+    const now = new Date();
+    await this.#files.updateOne(
+      { _id: id, steps: { $elemMatch: { name: step, status: { $in: UNFINISHED } } } },
+      { $set: { 'steps.$.status': 'running', 'steps.$.startedAt': now, 'steps.$.heartbeatAt': now }, $inc: { 'steps.$.attempts': 1 } },
+    );
+  }
+
+  async heartbeatStep(id: string, step: StepName): Promise<void> {
+    await this.#files.updateOne(
+      { _id: id, steps: { $elemMatch: { name: step, status: 'running' } } },
+      { $set: { 'steps.$.heartbeatAt': new Date() } },
+    );
+  }
+
+  async finishStep(id: string, step: StepName, outcome: StepOutcome): Promise<void> {
+    const set: Record<string, unknown> = {
+      'steps.$.status': outcome.status,
+      'steps.$.durationMs': Math.round(outcome.durationMs),
+      'steps.$.finishedAt': new Date(),
+    };
+    if (outcome.status === 'completed') {
+      set['steps.$.error'] = null;
+      set['steps.$.result'] = outcome.result;
+    } else {
+      set['steps.$.error'] = outcome.error;
+    }
+    await this.#files.updateOne({ _id: id, steps: { $elemMatch: { name: step, status: { $in: UNFINISHED } } } }, { $set: set });
+  }
+
+  async finalizeFile(id: string): Promise<FileRecord | null> {
+    const doc = await this.#files.findOne({ _id: id });
+    if (!doc || doc.status !== 'processing' || doc.steps.some((s) => UNFINISHED.includes(s.status))) return null;
+    // With no step pending or running, the steps of this rev can no longer change; the
+    // conditional update makes exactly one concurrent caller the winner.
+    const failed = doc.steps.find((s) => s.status === 'failed');
+    const updated = await this.#files.findOneAndUpdate(
+      { _id: id, status: 'processing', rev: doc.rev, 'steps.status': { $nin: UNFINISHED } },
+      {
+        $set: {
+          status: failed ? 'failed' : 'completed',
+          error: failed ? `${failed.name}: ${failed.error ?? 'failed'}` : null,
+          completedAt: new Date(),
+        },
+      },
+      { returnDocument: 'after' },
+    );
+    return updated ? toRecord(updated) : null;
+  }
+
+  async failFile(id: string, reason: string): Promise<FileRecord | null> {
+    const updated = await this.#files.findOneAndUpdate(
+      { _id: id, status: { $in: ['uploaded', 'processing'] } },
+      { $set: { status: 'failed', error: reason, completedAt: new Date() } },
+      { returnDocument: 'after' },
+    );
+    return updated ? toRecord(updated) : null;
+  }
+}
+
+/** Connects at once so a wrong URL fails at start-up rather than on the first request. */
+export async function createMongoStore(url: string, log: Logger): Promise<MongoStore> {
+  const client = new MongoClient(url);
+  await client.connect();
+  return new MongoStore(client, log);
+}

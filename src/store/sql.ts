@@ -1,0 +1,274 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+
+import { ErrorCodes, NightshiftError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { openPostgres, openSqlite } from './connect.js';
+import { encodeCursor, parseListQuery } from './cursor.js';
+import { runMigrations, type SqlKind } from './migrations.js';
+import { fileFromRow, uploadedAtMs, type FileRow, type StepRow } from './rows.js';
+import type { Database } from './schema.js';
+import { STEP_NAMES } from './types.js';
+import type { FilePage, FileRecord, ListFilesQuery, NewFile, StepName, StepOutcome, Store } from './types.js';
+
+const UNFINISHED = ['pending', 'running'] as const;
+
+/**
+ * The Store over Kysely: the same queries for SQLite and PostgreSQL. State changes that must not
+ * race are single conditional statements (or an IMMEDIATE / row-locked transaction), so several
+ * processes can share one database.
+ */
+export class SqlStore implements Store {
+  readonly kind: SqlKind;
+  readonly #db: Kysely<Database>;
+  readonly #migrate: () => Promise<void>;
+
+  constructor(kind: SqlKind, db: Kysely<Database>, migrate: () => Promise<void>) {
+    this.kind = kind;
+    this.#db = db;
+    this.#migrate = migrate;
+  }
+
+  migrate(): Promise<void> {
+    return this.#migrate();
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await sql`select 1`.execute(this.#db);
+    } catch (err) {
+      throw new NightshiftError(ErrorCodes.STORE_UNAVAILABLE, `${this.kind} store is not answering: ${(err as Error).message}`, {
+        status: 503,
+        cause: err,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  async createFile(file: NewFile): Promise<FileRecord> {
+    const row = await this.#db
+      .insertInto('files')
+      .values({
+        id: file.id,
+        owner: file.owner,
+        filename: file.filename,
+        content_type: file.contentType,
+        size: file.size,
+        blob_key: file.blobKey,
+        status: 'uploaded',
+        error: null,
+        uploaded_at: Date.now(),
+        started_at: null,
+        completed_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return fileFromRow(row, []);
+  }
+
+  async getFile(id: string): Promise<FileRecord | null> {
+    const row = await this.#db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? this.#withSteps(row) : null;
+  }
+
+  async listFiles(query: ListFilesQuery): Promise<FilePage> {
+    const { limit, after } = parseListQuery(query);
+    let q = this.#db.selectFrom('files').selectAll();
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.owner !== undefined) q = q.where('owner', '=', query.owner);
+    if (after) q = q.where((eb) => eb(eb.refTuple('uploaded_at', 'id'), '<', eb.tuple(after.uploadedAt, after.id)));
+    const rows = await q.orderBy('uploaded_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const steps = new Map<string, StepRow[]>();
+    if (page.length > 0) {
+      const stepRows = await this.#db
+        .selectFrom('file_steps')
+        .selectAll()
+        .where(
+          'file_id',
+          'in',
+          page.map((r) => r.id),
+        )
+        .orderBy('file_id')
+        .orderBy('position')
+        .execute();
+      for (const s of stepRows) {
+        const list = steps.get(s.file_id);
+        if (list) list.push(s);
+        else steps.set(s.file_id, [s]);
+      }
+    }
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => fileFromRow(r, steps.get(r.id) ?? [])),
+      nextCursor: rows.length > limit && last ? encodeCursor({ uploadedAt: uploadedAtMs(last), id: last.id }) : null,
+    };
+  }
+
+  async setFileSize(id: string, size: number): Promise<void> {
+    await this.#db.updateTable('files').set({ size }).where('id', '=', id).execute();
+  }
+
+  async startProcessing(
+    id: string,
+    contentType: string,
+    steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>,
+  ): Promise<boolean> {
+    const ordered = [...steps].sort((a, b) => STEP_NAMES.indexOf(a.name) - STEP_NAMES.indexOf(b.name));
+    return this.#db.transaction().execute(async (trx) => {
+      const moved = await trx
+        .updateTable('files')
+        .set({ status: 'processing', content_type: contentType, started_at: Date.now(), completed_at: null, error: null })
+        .where('id', '=', id)
+        .where('status', '=', 'uploaded')
+        .returning('id')
+        .executeTakeFirst();
+      if (!moved) return false;
+      await trx.deleteFrom('file_steps').where('file_id', '=', id).execute();
+      if (ordered.length > 0) {
+        await trx
+          .insertInto('file_steps')
+          .values(
+            ordered.map((s) => ({
+              file_id: id,
+              name: s.name,
+              position: STEP_NAMES.indexOf(s.name),
+              status: s.status,
+              attempts: 0,
+              duration_ms: null,
+              error: null,
+              started_at: null,
+              finished_at: null,
+              heartbeat_at: null,
+              result: null,
+            })),
+          )
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  async resetForReprocess(id: string): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx: Transaction<Database>) => {
+      const reset = await trx
+        .updateTable('files')
+        .set({ status: 'uploaded', error: null, started_at: null, completed_at: null })
+        .where('id', '=', id)
+        .where('status', '!=', 'processing')
+        .returning('id')
+        .executeTakeFirst();
+      if (!reset) return false;
+      await trx.deleteFrom('file_steps').where('file_id', '=', id).execute();
+      return true;
+    });
+  }
+
+  async startStep(id: string, step: StepName): Promise<void> {
+    const now = Date.now();
+    // 'running' too: a worker that died mid-attempt leaves the step running, and its retry restarts it.
+    await this.#db
+      .updateTable('file_steps')
+      .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), started_at: now, heartbeat_at: now }))
+      .where('file_id', '=', id)
+      .where('name', '=', step)
+      .where('status', 'in', UNFINISHED)
+      .execute();
+  }
+
+  async heartbeatStep(id: string, step: StepName): Promise<void> {
+    await this.#db
+      .updateTable('file_steps')
+      .set({ heartbeat_at: Date.now() })
+      .where('file_id', '=', id)
+      .where('name', '=', step)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  async finishStep(id: string, step: StepName, outcome: StepOutcome): Promise<void> {
+    const common = { status: outcome.status, duration_ms: Math.round(outcome.durationMs), finished_at: Date.now() };
+    const values =
+      outcome.status === 'completed' ? { ...common, error: null, result: JSON.stringify(outcome.result) } : { ...common, error: outcome.error };
+    // A step already final (or removed by a reprocess) is left alone: the report comes from a stale attempt.
+    await this.#db
+      .updateTable('file_steps')
+      .set(values)
+      .where('file_id', '=', id)
+      .where('name', '=', step)
+      .where('status', 'in', UNFINISHED)
+      .execute();
+  }
+
+  async finalizeFile(id: string): Promise<FileRecord | null> {
+    // One conditional UPDATE: the row lock (PostgreSQL) or the write lock (SQLite) lets exactly
+    // one caller see status = 'processing'; the others match nothing.
+    const row = await this.#db
+      .updateTable('files')
+      .set((eb) => {
+        const failedSteps = eb
+          .selectFrom('file_steps')
+          .whereRef('file_steps.file_id', '=', 'files.id')
+          .where('file_steps.status', '=', 'failed');
+        return {
+          status: eb.case().when(eb.exists(failedSteps.select('file_steps.position'))).then('failed' as const).else('completed' as const).end(),
+          error: failedSteps
+            .select(sql<string>`file_steps.name || ': ' || coalesce(file_steps.error, 'failed')`.as('reason'))
+            .orderBy('file_steps.position')
+            .limit(1),
+          completed_at: Date.now(),
+        };
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'processing')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('file_steps')
+              .select('file_steps.position')
+              .whereRef('file_steps.file_id', '=', 'files.id')
+              .where('file_steps.status', 'in', UNFINISHED),
+          ),
+        ),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    return row ? this.#withSteps(row) : null;
+  }
+
+  async failFile(id: string, reason: string): Promise<FileRecord | null> {
+    const row = await this.#db
+      .updateTable('files')
+      .set({ status: 'failed', error: reason, completed_at: Date.now() })
+      .where('id', '=', id)
+      .where('status', 'in', ['uploaded', 'processing'])
+      .returningAll()
+      .executeTakeFirst();
+    return row ? this.#withSteps(row) : null;
+  }
+
+  async #withSteps(row: FileRow): Promise<FileRecord> {
+    const steps = await this.#db.selectFrom('file_steps').selectAll().where('file_id', '=', row.id).orderBy('position').execute();
+    return fileFromRow(row, steps);
+  }
+}
+
+export function createSqliteStore(path: string, log: Logger): SqlStore {
+  return new SqlStore('sqlite', openSqlite(path), async () => {
+    // A connection of its own, so the IMMEDIATE transaction spans the whole run (see runMigrations).
+    const db = openSqlite(path);
+    try {
+      await runMigrations(db as Kysely<unknown>, 'sqlite', log);
+    } finally {
+      await db.destroy();
+    }
+  });
+}
+
+export function createPostgresStore(url: string, log: Logger): SqlStore {
+  const db = openPostgres(url, log);
+  return new SqlStore('postgres', db, () => runMigrations(db as Kysely<unknown>, 'postgres', log));
+}
