@@ -1,3 +1,4 @@
+import type { StepSpec } from '../src/pipeline/step.js';
 import { defineStep } from '../src/pipeline/step.js';
 import { analyzeImage } from './lib/analyze.js';
 
@@ -5,7 +6,7 @@ import { analyzeImage } from './lib/analyze.js';
  * Content-safety labels (nsfwjs MobileNetV2, plus an optional user model) and image facts:
  * size, format, dominant colours, sharpness, perceptual hash. Models load on the first run.
  */
-export default defineStep({
+export const step: StepSpec = {
   name: 'analyze',
   // Inference runs on the main thread (WASM): more than one at a time only adds latency.
   concurrency: 1,
@@ -16,4 +17,6 @@ export default defineStep({
     const result = await analyzeImage(bytes, { maxPixels: config.maxImagePixels, modelDir: config.analyzeModelDir, signal: ctx.signal });
     return { ...result };
   },
-});
+};
+
+export default defineStep(step);

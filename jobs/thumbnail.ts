@@ -1,8 +1,9 @@
+import type { StepSpec } from '../src/pipeline/step.js';
 import { defineStep } from '../src/pipeline/step.js';
 import { makeThumbnail, thumbnailKey } from './lib/thumbnail.js';
 
 /** A 300×300-bounded WebP of the original, stored beside it in blob storage. */
-export default defineStep({
+export const step: StepSpec = {
   name: 'thumbnail',
   concurrency: 2,
   timeoutMs: 30_000,
@@ -12,4 +13,6 @@ export default defineStep({
     await ctx.services.blobs.put(key, thumb.data, { contentType: 'image/webp', signal: ctx.signal });
     return { thumbnailKey: key, thumbnailWidth: thumb.width, thumbnailHeight: thumb.height };
   },
-});
+};
+
+export default defineStep(step);
