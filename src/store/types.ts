@@ -1,3 +1,7 @@
+import type { OutboxRepo } from './outbox-types.js';
+import type { OwnerRepo } from './owner-types.js';
+import type { ReportQueries } from './report-types.js';
+
 /**
  * The domain store: files and their processing steps. One interface, a SQL implementation
  * (SQLite and PostgreSQL through Kysely) and a MongoDB implementation. Agenda's job records
@@ -79,6 +83,12 @@ export type StepOutcome =
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'mongodb';
+  /** Owners, their channels and quota state. */
+  readonly owners: OwnerRepo;
+  /** Notification outbox and delivery log. */
+  readonly outbox: OutboxRepo;
+  /** Housekeeping reads: stuck steps, summaries, usage. */
+  readonly reports: ReportQueries;
   /** Create tables/indexes (idempotent, safe for several processes at once). */
   migrate(): Promise<void>;
   /** Throws if the store cannot answer a trivial query. */

@@ -1,0 +1,59 @@
+/** Owners: who files belong to, where they hear about them, and their storage quota. */
+
+export interface QuietHours {
+  /** Local time in the owner's timezone, "HH:MM" (24 h). start > end spans midnight. */
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface Owner {
+  readonly id: string;
+  readonly email: string | null;
+  /** LINE user id, `U` + 32 hex; set by linking through the bot. */
+  readonly lineUserId: string | null;
+  /** False after the user blocked (unfollowed) the bot: LINE answers 200 but delivers nothing. */
+  readonly lineFollowing: boolean;
+  /** Bytes; null = no quota. */
+  readonly quotaBytes: number | null;
+  /** IANA timezone, default 'UTC'. */
+  readonly timezone: string;
+  readonly quietHours: QuietHours | null;
+  /** Events this owner wants; null = every event the rules send to owners. */
+  readonly events: readonly string[] | null;
+  /** Quota thresholds (percent: 80, 90, 100) that have fired and not re-armed yet. */
+  readonly quotaAlerts: readonly number[];
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A PUT body: every field optional; absent fields keep their value (or default on create). */
+export interface OwnerPatch {
+  readonly email?: string | null;
+  readonly lineUserId?: string | null;
+  readonly quotaBytes?: number | null;
+  readonly timezone?: string;
+  readonly quietHours?: QuietHours | null;
+  readonly events?: readonly string[] | null;
+}
+
+export interface OwnerRepo {
+  /** Create or update; returns the owner as stored. */
+  upsert(id: string, patch: OwnerPatch): Promise<Owner>;
+  get(id: string): Promise<Owner | null>;
+  /** Every owner, id order (owners are few compared with files). */
+  list(): Promise<Owner[]>;
+  findByLineUserId(lineUserId: string): Promise<Owner | null>;
+  /** Store a one-time link code for an owner (replacing any earlier code of that owner). */
+  createLinkCode(ownerId: string, code: string, expiresAt: Date): Promise<void>;
+  /** Atomically take a code: returns its owner id once, if unexpired at `now`; null otherwise. */
+  consumeLinkCode(code: string, now: Date): Promise<string | null>;
+  /** Link (or unlink with null) a LINE user; linking sets lineFollowing = true. */
+  setLineUser(ownerId: string, lineUserId: string | null): Promise<void>;
+  /** Record follow/unfollow for whichever owner has this LINE user id; returns owners changed. */
+  setLineFollowing(lineUserId: string, following: boolean): Promise<number>;
+  /**
+   * Compare-and-set of the fired quota thresholds: succeeds (true) only if the stored list still
+   * equals `expected`, so of two concurrent checks only one emits an alert.
+   */
+  casQuotaAlerts(ownerId: string, expected: readonly number[], next: readonly number[]): Promise<boolean>;
+}
