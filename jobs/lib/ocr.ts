@@ -174,7 +174,7 @@ export interface PreparedImage {
 }
 
 /**
- * Greyscale, contrast-stretched, upright PNG, enlarged when small (tesseract reads best with
+ * Greyscale, upright PNG, enlarged when small (tesseract reads best with
  * capital letters ~20-30 px high) and reduced when huge (time grows with pixels).
  */
 export async function prepareForOcr(bytes: Buffer, limits: ImageLimits, signal?: AbortSignal): Promise<PreparedImage> {
@@ -187,8 +187,8 @@ export async function prepareForOcr(bytes: Buffer, limits: ImageLimits, signal?:
   }
   const work = pipeline
     .flatten({ background: '#ffffff' })
+    // No contrast stretch: on photos it amplifies noise, which made tesseract slower and less sure.
     .greyscale()
-    .normalise()
     .png({ compressionLevel: 1 })
     .toBuffer()
     .then((png) => ({ png, scale }))
