@@ -41,6 +41,11 @@ function tempSuffix(): string {
   return `~${randomBytes(8).toString('hex')}.part`;
 }
 
+/**
+ * Blobs as files under one directory. A put streams into a temp file beside its target and renames
+ * it into place, so readers see the old blob or the new one, never half of one; on error or abort
+ * the temp file is removed and an existing blob is left as it was.
+ */
 export class LocalBlobStore implements BlobStore {
   readonly kind = 'local' as const;
   readonly root: string;

@@ -65,6 +65,13 @@ function isNotFound(err: unknown): boolean {
   return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404;
 }
 
+/**
+ * Blobs as objects in one bucket under a key prefix. Puts stream through lib-storage's Upload:
+ * one PutObject up to partSize, multipart beyond. An abort (or a failing body) is honoured while
+ * the body is still being read: the object is never created and a started multipart upload is
+ * aborted. Once every byte has been handed over the put completes, as a local put does after its
+ * rename. Content types are stored as the object's Content-Type.
+ */
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3' as const;
   readonly client: S3Client;

@@ -226,8 +226,8 @@ export function blobStoreConformance(name: string, target: ConformanceTarget, op
 
     test('a put aborted mid-stream rejects ABORTED and leaves nothing behind', async () => {
       const controller = new AbortController();
-      // Abort after 12 MiB: past the first S3 parts, so a multipart upload is under way.
-      const body = steppedStream(64 * MiB, (sent) => sent === 12 * MiB && controller.abort());
+      // Abort after 6 MiB: past the first 5 MiB S3 part, so a multipart upload is under way.
+      const body = steppedStream(64 * MiB, (sent) => sent === 6 * MiB && controller.abort());
       await rejectsWith(store.put('abort/mid', body, { signal: controller.signal }), ErrorCodes.ABORTED, 'aborted put');
       assert.equal(await store.head('abort/mid'), null);
       assert.deepEqual(await collect(store.list('abort/')), []);
@@ -252,7 +252,7 @@ export function blobStoreConformance(name: string, target: ConformanceTarget, op
     test('an aborted overwrite keeps the previous blob intact', async () => {
       await store.put('abort/keep', Buffer.from('original'), { contentType: 'text/plain' });
       const controller = new AbortController();
-      const body = steppedStream(64 * MiB, (sent) => sent === 7 * MiB && controller.abort());
+      const body = steppedStream(64 * MiB, (sent) => sent === 3 * MiB && controller.abort());
       await rejectsWith(store.put('abort/keep', body, { signal: controller.signal }), ErrorCodes.ABORTED, 'aborted overwrite');
       assert.equal((await readAll(await store.get('abort/keep'))).toString(), 'original');
       assert.equal((await store.head('abort/keep'))?.size, 8);
