@@ -1,4 +1,5 @@
 import { messagingApi } from '@line/bot-sdk';
+import { Agent } from 'undici';
 
 import type { Logger } from '../src/logger.js';
 import { defineNotifier, type Message, type Notifier, type SendResult } from '../src/notify/notifier.js';
@@ -21,22 +22,28 @@ export interface LineClient {
   push(message: Message, to: string, signal?: AbortSignal): Promise<SendResult>;
   /** Answer a webhook event with plain text (e.g. "account linked"). Reply tokens are single-use. */
   reply(replyToken: string, text: string, signal?: AbortSignal): Promise<SendResult>;
+  /** Close this client's connections (in-flight requests fail and answer retryable). */
+  close(): Promise<void>;
 }
 
 /** The notifier the core registers, plus `reply` for the webhook's account-link confirmation. */
-export interface LineNotifier extends Notifier, LineClient {}
+export interface LineNotifier extends Notifier, Omit<LineClient, 'close'> {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createLineClient(config: LineConfig): LineClient {
   const api = new messagingApi.MessagingApiClient({ channelAccessToken: config.channelAccessToken, baseURL: config.apiBaseUrl });
+  // Our own pool rather than the process-wide one, so close() can end every socket to LINE
+  // (undici even opens a fresh idle connection after an aborted request).
+  const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
+  const deadline = (signal: AbortSignal | undefined) => ({ timeoutMs: config.timeoutMs, signal, dispatcher: agent });
   const token = config.channelAccessToken;
   return {
     async push(message, to, signal) {
       // LINE rejects a retry key that is not a UUID with a 400; say so before spending a request.
       if (!UUID.test(message.id)) return { status: 'permanent', error: `message id is not a UUID, so it cannot be a LINE retry key` };
       try {
-        const res = await withFetchDeadline(config.timeoutMs, signal, () =>
+        const res = await withFetchDeadline(deadline(signal), () =>
           api.pushMessageWithHttpInfo({ to, messages: [renderLineMessage(message)] }, message.id),
         );
         const ids = (res.body.sentMessages ?? []).map((m) => m.id).join(',');
@@ -48,13 +55,16 @@ export function createLineClient(config: LineConfig): LineClient {
     },
     async reply(replyToken, text, signal) {
       try {
-        const res = await withFetchDeadline(config.timeoutMs, signal, () =>
+        const res = await withFetchDeadline(deadline(signal), () =>
           api.replyMessageWithHttpInfo({ replyToken, messages: [{ type: 'text', text: truncate(text, LINE_LIMITS.textChars) || '-' }] }),
         );
         return { status: 'delivered', response: `request ${res.httpResponse.headers.get('x-line-request-id') ?? 'unknown'}` };
       } catch (err) {
         return classifyLineError(err, token);
       }
+    },
+    async close() {
+      await agent.destroy();
     },
   };
 }
@@ -93,8 +103,10 @@ export function createLineNotifier(config: LineConfig, deps: { readonly log: Log
     push: (message, to, signal) => guarded('push', { messageId: message.id, event: message.event, recipient: to }, (s) => client.push(message, to, s), signal),
     reply: (replyToken, text, signal) => guarded('reply', {}, (s) => client.reply(replyToken, text, s), signal),
     async close() {
+      if (closed) return;
       closed = true;
       for (const c of inflight) c.abort(new Error('LINE notifier closed'));
+      await client.close();
     },
   };
 }

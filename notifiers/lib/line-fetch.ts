@@ -1,14 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
+import type { Dispatcher } from 'undici';
+
 /**
- * @line/bot-sdk v10 calls the global `fetch` with no way to pass a signal, so a hung LINE
- * request would never end. We run each SDK call inside an AsyncLocalStorage scope that holds
- * an AbortSignal, and a thin wrapper around the global fetch adds that signal to requests
- * made inside the scope. Outside a scope the wrapper passes calls through untouched, so other
- * fetch users in the process see no change. Aborting a fetch destroys its socket, which is
- * what makes a timed-out request really end (a Promise.race would leave it open).
+ * @line/bot-sdk v10 calls the global `fetch` with no way to pass a signal or a connection
+ * pool, so a hung LINE request would never end and its sockets would sit in the process-wide
+ * pool that no close() can reach. We run each SDK call inside an AsyncLocalStorage scope that
+ * holds an AbortSignal and the notifier's own undici dispatcher; a thin wrapper around the
+ * global fetch adds both to requests made inside the scope. Outside a scope the wrapper passes
+ * calls through untouched, so other fetch users in the process see no change. Aborting a fetch
+ * destroys its socket, which is what makes a timed-out request really end (a Promise.race
+ * would leave it open); destroying the dispatcher ends the idle ones.
  */
-const scope = new AsyncLocalStorage<AbortSignal>();
+interface Scope {
+  readonly signal: AbortSignal;
+  readonly dispatcher: Dispatcher | undefined;
+}
+const scope = new AsyncLocalStorage<Scope>();
 
 let original: typeof fetch | undefined;
 let wrapper: typeof fetch | undefined;
@@ -19,10 +27,14 @@ function install(): void {
   const base = globalThis.fetch;
   original = base;
   wrapper = (input, init) => {
-    const signal = scope.getStore();
-    if (signal === undefined) return base(input, init);
+    const current = scope.getStore();
+    if (current === undefined) return base(input, init);
     const own = init?.signal;
-    return base(input, { ...init, signal: own ? AbortSignal.any([own, signal]) : signal });
+    const signal = own ? AbortSignal.any([own, current.signal]) : current.signal;
+    // `dispatcher` is Node's (undici's) documented fetch extension; the DOM RequestInit type lacks it.
+    const extended: RequestInit & { dispatcher?: Dispatcher } = { ...init, signal };
+    if (current.dispatcher !== undefined) extended.dispatcher = current.dispatcher;
+    return base(input, extended);
   };
   globalThis.fetch = wrapper;
 }
@@ -36,10 +48,15 @@ export class LineTimeoutError extends Error {
 }
 
 /**
- * Run `fn` (which calls the SDK) so that every fetch it makes is aborted after `timeoutMs`
- * or when `signal` fires. The timer is cleared when `fn` settles: nothing is left behind.
+ * Run `fn` (which calls the SDK) so that every fetch it makes goes through `dispatcher` (when
+ * given) and is aborted after `timeoutMs` or when `signal` fires. The timer is cleared when
+ * `fn` settles: nothing is left behind.
  */
-export async function withFetchDeadline<T>(timeoutMs: number, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+export async function withFetchDeadline<T>(
+  options: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined; readonly dispatcher?: Dispatcher | undefined },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const { timeoutMs, signal, dispatcher } = options;
   install();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new LineTimeoutError(timeoutMs)), timeoutMs);
@@ -47,7 +64,7 @@ export async function withFetchDeadline<T>(timeoutMs: number, signal: AbortSigna
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await scope.run(controller.signal, fn);
+    return await scope.run({ signal: controller.signal, dispatcher }, fn);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);

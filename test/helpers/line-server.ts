@@ -47,6 +47,10 @@ export interface LineTestServer {
   readonly attempts: readonly LineAttempt[];
   /** Requests currently held open (hang steps not yet ended by the client). */
   openRequests(): number;
+  /** TCP connections currently open to the server. */
+  openConnections(): number;
+  /** Drop any scripted answers not yet used. */
+  reset(): void;
   script(...steps: LineScriptStep[]): void;
   scriptReply(...steps: LineScriptStep[]): void;
   /** A fresh single-use reply token, as LINE puts in a webhook event. */
@@ -318,6 +322,11 @@ export async function startLineServer(options: { token?: string } = {}): Promise
       if (!res.headersSent) send(res, 500, { message: String(err) });
     });
   });
+  let connections = 0;
+  server.on('connection', (socket) => {
+    connections++;
+    socket.on('close', () => connections--);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -327,6 +336,11 @@ export async function startLineServer(options: { token?: string } = {}): Promise
     deliveries,
     attempts,
     openRequests: () => held.size,
+    openConnections: () => connections,
+    reset() {
+      pushScript.length = 0;
+      replyScript.length = 0;
+    },
     script: (...steps) => void pushScript.push(...steps),
     scriptReply: (...steps) => void replyScript.push(...steps),
     issueReplyToken() {
