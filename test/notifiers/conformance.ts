@@ -206,6 +206,10 @@ export function runNotifierConformance(
       assert.ok(nut.openConnections, 'openConnections() is missing: implement it or skip with a reason');
       const open = await eventually(() => nut.openConnections?.() ?? 0, (n) => n === 0);
       assert.equal(open, 0, `${open} connections still open after close()`);
+      // A late send (a job finishing during shutdown) must answer, not throw or reconnect.
+      const late = await send(testMessage(), nut.recipient);
+      assert.equal(late.status, 'retryable', JSON.stringify(late));
+      assert.equal(nut.openConnections(), 0);
     });
 
     test('no secret appears in any result or log line', async () => {
