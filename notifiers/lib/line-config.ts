@@ -38,7 +38,12 @@ const Schema = z.object({
   ),
   LINE_TIMEOUT_MS: z.preprocess(
     blank,
-    z.coerce.number().int('must be an integer').min(100, 'must be at least 100').max(120_000, 'must be at most 120000').default(LINE_DEFAULTS.LINE_TIMEOUT_MS),
+    z.coerce
+      .number({ error: 'must be a whole number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(100, 'must be at least 100')
+      .max(120_000, 'must be at most 120000')
+      .default(LINE_DEFAULTS.LINE_TIMEOUT_MS),
   ),
 });
 

@@ -144,6 +144,7 @@ describe('LINE config block', () => {
     const msg = (err as Error).message;
     assert.ok(msg.startsWith('invalid configuration:\n  '));
     for (const key of ['LINE_TIMEOUT_MS', 'LINE_CHANNEL_SECRET', 'LINE_API_BASE_URL']) assert.match(msg, new RegExp(`  ${key}: `));
+    assert.match(msg, /  LINE_TIMEOUT_MS: must be a whole number of milliseconds/);
     assert.throws(() => lineConfigFromEnv({ LINE_CHANNEL_ACCESS_TOKEN: 'has space' }), /LINE_CHANNEL_ACCESS_TOKEN/);
     assert.throws(() => lineConfigFromEnv({ LINE_CHANNEL_SECRET: 'a'.repeat(32) }), /LINE_CHANNEL_ACCESS_TOKEN: required when LINE_CHANNEL_SECRET/);
     assert.throws(() => lineConfigFromEnv({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_TIMEOUT_MS: '0' }), (e: unknown) => errorCode(e) === ErrorCodes.CONFIG_INVALID);
