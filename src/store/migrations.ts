@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { ownersOutboxUsage } from './migration-0002.js';
 
 export type SqlKind = 'sqlite' | 'postgres';
 
@@ -68,6 +69,7 @@ export function migrations(kind: SqlKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_owners_outbox_usage': ownersOutboxUsage(kind),
   };
 }
 

@@ -6,11 +6,17 @@ import type { FileRecord, StepRecord } from './types.js';
 export type FileRow = Selectable<FilesTable>;
 export type StepRow = Selectable<FileStepsTable>;
 
-const toNumber = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
-const toDate = (v: number | string): Date => new Date(toNumber(v));
-const toDateOrNull = (v: number | string | null): Date | null => (v === null ? null : toDate(v));
+export const toNumber = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
+export const toDate = (v: number | string): Date => new Date(toNumber(v));
+export const toDateOrNull = (v: number | string | null): Date | null => (v === null ? null : toDate(v));
 
-function toJsonObject(v: unknown): Record<string, unknown> | null {
+/** A JSON column's value (parsed on PostgreSQL, text on SQLite) as a plain value. */
+export function parseJson(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}
+
+export function toJsonObject(v: unknown): Record<string, unknown> | null {
   if (v === null || v === undefined) return null;
   const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v;
   return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;

@@ -9,6 +9,8 @@ import type { FileStatus, StepName, StepStatus } from './types.js';
  */
 export type Int8 = ColumnType<number | string, number, number>;
 export type NullableInt8 = ColumnType<number | string | null, number | null, number | null>;
+/** An Int8 with a column default, so inserts may leave it out. */
+export type DefaultedInt8 = ColumnType<number | string, number | undefined, number>;
 
 /** jsonb on PostgreSQL (comes back parsed), text on SQLite (comes back as a string); written as JSON text. */
 export type JsonColumn = ColumnType<unknown, string | null, string | null>;
@@ -25,6 +27,8 @@ export interface FilesTable {
   uploaded_at: Int8;
   started_at: NullableInt8;
   completed_at: NullableInt8;
+  /** Bytes of derived blobs (thumbnails), counted in the owner's usage. */
+  derived_bytes: DefaultedInt8;
 }
 
 export interface FileStepsTable {
@@ -42,7 +46,63 @@ export interface FileStepsTable {
   result: JsonColumn;
 }
 
+export interface OwnersTable {
+  id: string;
+  email: string | null;
+  line_user_id: string | null;
+  /** 0/1: one integer type on both engines (better-sqlite3 cannot bind booleans). */
+  line_following: number;
+  quota_bytes: NullableInt8;
+  timezone: string;
+  quiet_hours: JsonColumn;
+  events: JsonColumn;
+  /**
+   * Fired thresholds as canonical JSON text (sorted, no spaces): text on both engines, so the
+   * compare-and-set is a plain string equality in the WHERE clause.
+   */
+  quota_alerts: string;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
+export interface OwnerLinkCodesTable {
+  /** One live code per owner: a new code replaces the old one. */
+  owner_id: string;
+  code: string;
+  expires_at: Int8;
+}
+
+export interface NotificationsTable {
+  id: string;
+  key: string;
+  event: string;
+  channel: string;
+  recipient: string;
+  owner: string | null;
+  status: 'queued' | 'sent' | 'failed' | 'dead';
+  attempts: number;
+  message: JsonColumn;
+  digest_key: string | null;
+  /**
+   * 1 while a digest row accepts appends, null otherwise (plain rows, and digest rows once
+   * claimed or finished). A partial unique index on digest_key where this is 1 allows one open
+   * row per digest key.
+   */
+  digest_open: number | null;
+  not_before: Int8;
+  /** A claim holds the row until this time (epoch ms); null when free. */
+  lease_until: NullableInt8;
+  last_error: string | null;
+  response: string | null;
+  created_at: Int8;
+  updated_at: Int8;
+  sent_at: NullableInt8;
+}
+
 export interface Database {
   files: FilesTable;
   file_steps: FileStepsTable;
+  owners: OwnersTable;
+  owner_link_codes: OwnerLinkCodesTable;
+  notifications: NotificationsTable;
 }

@@ -7,6 +7,9 @@ import { encodeCursor, parseListQuery } from './cursor.js';
 import { runMigrations, type SqlKind } from './migrations.js';
 import { fileFromRow, uploadedAtMs, type FileRow, type StepRow } from './rows.js';
 import type { Database } from './schema.js';
+import { SqlOutbox } from './sql-outbox.js';
+import { SqlOwners } from './sql-owners.js';
+import { SqlReports } from './sql-reports.js';
 import { STEP_NAMES } from './types.js';
 import type { FilePage, FileRecord, ListFilesQuery, NewFile, StepName, StepOutcome, Store } from './types.js';
 
@@ -19,6 +22,9 @@ const UNFINISHED = ['pending', 'running'] as const;
  */
 export class SqlStore implements Store {
   readonly kind: SqlKind;
+  readonly owners: SqlOwners;
+  readonly outbox: SqlOutbox;
+  readonly reports: SqlReports;
   readonly #db: Kysely<Database>;
   readonly #migrate: () => Promise<void>;
 
@@ -26,6 +32,9 @@ export class SqlStore implements Store {
     this.kind = kind;
     this.#db = db;
     this.#migrate = migrate;
+    this.owners = new SqlOwners(db);
+    this.outbox = new SqlOutbox(kind, db);
+    this.reports = new SqlReports(db);
   }
 
   migrate(): Promise<void> {

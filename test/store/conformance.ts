@@ -6,10 +6,16 @@ import { after, before, describe, test } from 'node:test';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { FileRecord, FileStatus, NewFile, Store } from '../../src/store/types.js';
 import { randomName } from '../helpers/env.js';
+import { outboxConformance } from './conformance-outbox.js';
+import { ownerConformance } from './conformance-owners.js';
+import { reportConformance } from './conformance-reports.js';
+import type { SeedFile } from './seed.js';
 
 /** One database per run of the suite; `open()` gives a new, unmigrated store on it each call. */
 export interface StoreHarness {
   open(): Promise<Store>;
+  /** Write files with chosen times and outcomes straight into the (migrated) database. */
+  seedFiles(files: readonly SeedFile[]): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -342,5 +348,9 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
         await assert.rejects(store.listFiles({ limit: 5, cursor }), (err) => errorCode(err) === ErrorCodes.BAD_REQUEST);
       }
     });
+
+    ownerConformance(() => ({ store, other }));
+    outboxConformance(() => ({ store, other }));
+    reportConformance(() => ({ store, other, seed: (files) => harness.seedFiles(files) }));
   });
 }

@@ -7,9 +7,11 @@ import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 
 import { createLogger } from '../../src/logger.js';
+import { openSqlite } from '../../src/store/connect.js';
 import { createStore } from '../../src/store/index.js';
 import { createTempDir } from '../helpers/env.js';
 import { runStoreConformance } from './conformance.js';
+import { seedSqlFiles } from './seed.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 
@@ -18,6 +20,14 @@ runStoreConformance('sqlite', async () => {
   const path = join(tmp.dir, 'nested', 'nightshift.db');
   return {
     open: () => createStore({ kind: 'sqlite', path }, { log }),
+    async seedFiles(files) {
+      const db = openSqlite(path);
+      try {
+        await seedSqlFiles(db, files);
+      } finally {
+        await db.destroy();
+      }
+    },
     cleanup: () => tmp.remove(),
   };
 });
@@ -47,7 +57,7 @@ describe('sqlite store across processes', () => {
     const db = new BetterSqlite3(path, { readonly: true });
     try {
       const applied = db.prepare('select name from nightshift_migrations').all();
-      assert.deepEqual(applied, [{ name: '0001_files_and_steps' }]);
+      assert.deepEqual(applied, [{ name: '0001_files_and_steps' }, { name: '0002_owners_outbox_usage' }]);
       assert.equal((db.prepare('select count(*) as n from files').get() as { n: number }).n, 4);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     } finally {
