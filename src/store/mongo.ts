@@ -3,17 +3,22 @@ import { MongoClient, type Collection, type Filter } from 'mongodb';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
+import { MongoOutbox } from './mongo-outbox.js';
+import { MongoOwners } from './mongo-owners.js';
+import { MongoReports } from './mongo-reports.js';
 import { STEP_NAMES } from './types.js';
 import type { FilePage, FileRecord, FileStatus, ListFilesQuery, NewFile, StepName, StepOutcome, StepRecord, Store } from './types.js';
 
 type StepDoc = { -readonly [K in keyof StepRecord]: StepRecord[K] };
 
-interface FileDoc {
+export interface FileDoc {
   _id: string;
   owner: string | null;
   filename: string;
   contentType: string;
   size: number;
+  /** Bytes of derived blobs (thumbnails); absent on files written before it existed. */
+  derivedBytes?: number;
   blobKey: string;
   status: FileStatus;
   error: string | null;
@@ -48,6 +53,9 @@ function toRecord(d: FileDoc): FileRecord {
 /** The Store on MongoDB: one document per file, steps embedded. */
 export class MongoStore implements Store {
   readonly kind = 'mongodb' as const;
+  readonly owners: MongoOwners;
+  readonly outbox: MongoOutbox;
+  readonly reports: MongoReports;
   readonly #client: MongoClient;
   readonly #files: Collection<FileDoc>;
   readonly #log: Logger;
@@ -56,6 +64,9 @@ export class MongoStore implements Store {
     this.#client = client;
     this.#files = client.db().collection<FileDoc>('files');
     this.#log = log;
+    this.owners = new MongoOwners(client.db());
+    this.outbox = new MongoOutbox(client.db());
+    this.reports = new MongoReports(this.#files);
   }
 
   async migrate(): Promise<void> {
@@ -71,6 +82,7 @@ export class MongoStore implements Store {
       },
       { key: { 'steps.status': 1, 'steps.heartbeatAt': 1 }, name: 'files_step_heartbeat_idx' },
     ]);
+    names.push(...(await this.reports.ensureIndexes()), ...(await this.owners.ensureIndexes()), ...(await this.outbox.ensureIndexes()));
     this.#log.info({ indexes: names }, 'store indexes ensured');
   }
 
@@ -93,6 +105,7 @@ export class MongoStore implements Store {
       filename: file.filename,
       contentType: file.contentType,
       size: file.size,
+      derivedBytes: 0,
       blobKey: file.blobKey,
       status: 'uploaded',
       error: null,

@@ -4,6 +4,7 @@ import { createLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/index.js';
 import { SKIP_NO_MONGODB, tempMongoUrl } from '../helpers/env.js';
 import { runStoreConformance } from './conformance.js';
+import { seedMongoFiles } from './seed.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 
@@ -13,6 +14,14 @@ runStoreConformance(
     const url = tempMongoUrl();
     return {
       open: () => createStore({ kind: 'mongodb', url }, { log }),
+      async seedFiles(files) {
+        const client = new MongoClient(url);
+        try {
+          await seedMongoFiles(client.db(), files);
+        } finally {
+          await client.close();
+        }
+      },
       async cleanup() {
         const client = new MongoClient(url);
         try {
