@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 
 import { defineJob } from '../src/engine/job.js';
 import { ErrorCodes, PermanentError } from '../src/errors.js';
-import { settleFile } from '../src/pipeline/settle.js';
+import { failFile, settleFile } from '../src/pipeline/settle.js';
 import { STEP_NAMES } from '../src/store/types.js';
 import { isProcessableImage, sniffType } from './lib/sniff.js';
 
@@ -44,7 +44,7 @@ export default defineJob({
     }
   },
   async onFailed(ctx, error) {
-    await ctx.services.store.failFile(ctx.data.fileId, `process-file: ${error.message}`);
+    await failFile(ctx.services, ctx.data.fileId, `process-file: ${error.message}`, ctx.log);
   },
 });
 

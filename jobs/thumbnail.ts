@@ -11,6 +11,8 @@ export const step: StepSpec = {
     const thumb = await makeThumbnail(bytes, { maxPixels: ctx.services.config.maxImagePixels, signal: ctx.signal });
     const key = thumbnailKey(file.id);
     await ctx.services.blobs.put(key, thumb.data, { contentType: 'image/webp', signal: ctx.signal });
+    // Derived blobs count against the owner's quota.
+    await ctx.services.store.reports.addDerivedBytes(file.id, thumb.data.length);
     return { thumbnailKey: key, thumbnailWidth: thumb.width, thumbnailHeight: thumb.height };
   },
 };

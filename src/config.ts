@@ -2,7 +2,9 @@ import { resolve, join } from 'node:path';
 import { z } from 'zod';
 
 import { defaults } from '../config/defaults.js';
-import { ErrorCodes, NightshiftError } from './errors.js';
+import { ErrorCodes, NightshiftError, errorCode } from './errors.js';
+import { readNotifierConfigs, type ConfiguredNotifier } from './notify/registry.js';
+import { parseNotifyConfig, type NotifyConfig } from './notify/rules.js';
 
 export type Role = 'all' | 'api' | 'worker';
 export type DatabaseKind = 'sqlite' | 'postgres' | 'mongodb';
@@ -45,6 +47,10 @@ export interface Config {
   readonly ocrLangDir: string | undefined;
   readonly maxImagePixels: number;
   readonly shutdownTimeoutMs: number;
+  /** Routing rules, admins, console fallback. */
+  readonly notify: NotifyConfig;
+  /** The notifiers whose config blocks are set (console always). */
+  readonly notifiers: readonly ConfiguredNotifier[];
 }
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -105,8 +111,20 @@ function deepFreeze<T>(value: T): T {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'all'): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Every block is checked before failing, so one start-up names everything to fix.
+  const section = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      if (errorCode(err) !== ErrorCodes.CONFIG_INVALID) throw err;
+      lines.push(...(err as Error).message.replace(/^invalid configuration:\n/, '').split('\n'));
+      return undefined;
+    }
+  };
+  const notify = section(() => parseNotifyConfig(env));
+  const notifiers = section(() => readNotifierConfigs(env));
+  if (!parsed.success || !notify || !notifiers) {
     throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -159,5 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'a
     ocrLangDir: e.OCR_LANG_DIR === undefined ? undefined : resolve(e.OCR_LANG_DIR),
     maxImagePixels: e.MAX_IMAGE_PIXELS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    notify,
+    notifiers,
   });
 }

@@ -10,10 +10,23 @@ import type { Config } from './config.js';
 import { createEngineBackend } from './engine/backends.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { toError } from './errors.js';
+import { closeSharedOcrPool } from '../jobs/lib/ocr.js';
+import { createHub } from './notify/hub.js';
+import { startOutboxSweeper } from './notify/sweeper.js';
 import { buildHttp, checkBindSafety } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
+
+/**
+ * On SQLite, Agenda's jobs live in a file of their own beside the domain data: the engine
+ * backend waits for locks synchronously, and must never wait on a store transaction that is
+ * itself waiting for the event loop (one thread, two connections: a deadlock).
+ */
+export function engineDatabase(database: Config['database']): Config['database'] {
+  if (database.kind !== 'sqlite') return database;
+  return { kind: 'sqlite', path: database.path.replace(/(\.db)?$/, '-jobs.db') };
+}
 
 export interface Service {
   readonly config: Config;
@@ -58,14 +71,37 @@ export async function startService(config: Config, log: Logger): Promise<Service
     const blobs = await createBlobStore(config.storage, { log });
     closers.push({ name: 'blobs', close: () => blobs.close() });
 
+    const notifiers = new Map(config.notifiers.map((n) => [n.name, n.create({ log: log.child({ notifier: n.name }) })] as const));
+    // The hub schedules deliveries through the engine, and the engine's jobs emit through the hub.
+    let engineRef: Engine | undefined;
+    const notify = createHub({
+      config: config.notify,
+      store,
+      notifiers,
+      renderContext: { publicUrl: config.publicUrl },
+      schedule: (notificationId, at) => {
+        if (!engineRef) throw new Error('engine not started');
+        return engineRef.enqueue('deliver-notification', { notificationId }, { runAt: at, uniqueBy: 'notificationId' });
+      },
+      log: log.child({ component: 'notify' }),
+    });
+    closers.push({ name: 'notifiers', close: () => notify.close() });
+    closers.push({ name: 'ocr', close: () => closeSharedOcrPool() });
+
     const engine = await createEngine({
-      backend: await createEngineBackend(config.database, { redisUrl: config.redisUrl, log }),
+      backend: await createEngineBackend(engineDatabase(config.database), { redisUrl: config.redisUrl, log }),
       definitions: jobDefinitions,
-      services: { config, store, blobs },
+      services: { config, store, blobs, notify },
       log,
       pollIntervalMs: config.pollIntervalMs,
       name: `${hostname()}:${process.pid}:${config.role}`,
+      async onJobFailed(def, ctx, error) {
+        // A failing delivery is reported by its own dead row, not by another notification.
+        if (def.name === 'deliver-notification') return;
+        await notify.emit('job.failed', { jobName: def.name, jobId: ctx.jobId, attempts: ctx.attempt, error: error.message, fileId: (ctx.data as { fileId?: string }).fileId });
+      },
     });
+    engineRef = engine;
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
 
     let http: FastifyInstance | undefined;
@@ -78,7 +114,11 @@ export async function startService(config: Config, log: Logger): Promise<Service
       url = await http.listen({ port: config.port, host: config.host });
       await engine.startPublishing();
     }
-    if (config.role !== 'api') await engine.start();
+    if (config.role !== 'api') {
+      await engine.start();
+      const sweeper = startOutboxSweeper(store, engine, log);
+      closers.push({ name: 'outbox-sweeper', close: async () => sweeper.stop() });
+    }
 
     log.info({ role: config.role, url, database: config.database.kind, storage: config.storage.kind }, 'nightshift started');
     let stopping: Promise<void> | undefined;

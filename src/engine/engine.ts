@@ -14,6 +14,8 @@ export interface EngineOptions {
   readonly pollIntervalMs: number;
   /** Name of this process in Agenda's lastModifiedBy. */
   readonly name: string;
+  /** Told once when a job has failed for good (after onFailed). */
+  readonly onJobFailed?: (def: JobDefinition, ctx: JobContext, error: Error) => Promise<void>;
 }
 
 export interface Engine {
@@ -58,10 +60,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const shutdown = new AbortController();
   let active = 0;
 
-  const enqueue: Enqueue = async (name, payload) => {
+  const enqueue: Enqueue = async (name, payload, opts) => {
     const job = agenda.create(name, payload);
     const def = options.definitions.find((d) => d.name === name);
     if (def?.priority !== undefined) job.priority(def.priority);
+    if (opts?.uniqueBy !== undefined) {
+      job.unique({ [`data.${opts.uniqueBy}`]: (payload as Record<string, unknown>)[opts.uniqueBy] });
+    }
+    if (opts?.runAt !== undefined) job.schedule(opts.runAt);
     await job.save();
   };
   const services: JobServices = { ...options.services, enqueue };
@@ -80,7 +86,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   async function runJob(def: JobDefinition, job: Job<JobPayloads[JobName]>): Promise<void> {
     const attempt = (job.attrs.failCount ?? 0) + 1;
     const data = job.attrs.data;
-    const jobLog = log.child({ job: def.name, jobId: String(job.attrs._id), fileId: data.fileId, attempt });
+    const jobLog = log.child({ job: def.name, jobId: String(job.attrs._id), ...data, attempt });
     const limit = new AbortController();
     const timer = setTimeout(
       () => limit.abort(new NightshiftError(ErrorCodes.STEP_TIMEOUT, `${def.name} took longer than its time limit of ${def.timeoutMs} ms`)),
@@ -108,11 +114,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const err = toError(signal.aborted && !(thrown instanceof NightshiftError) ? (signal.reason ?? thrown) : thrown);
       const last = isPermanent(err) || attempt >= def.attempts;
       jobLog.warn({ err, last }, last ? 'job failed for good' : 'job attempt failed; will retry');
-      if (last && def.onFailed) {
-        try {
-          await def.onFailed(ctx, err);
-        } catch (hookErr) {
-          jobLog.error({ err: toError(hookErr) }, 'onFailed hook threw');
+      if (last) {
+        for (const hook of [def.onFailed?.bind(def), options.onJobFailed && ((c: JobContext, e: Error) => options.onJobFailed!(def, c, e))]) {
+          if (!hook) continue;
+          try {
+            await hook(ctx, err);
+          } catch (hookErr) {
+            jobLog.error({ err: toError(hookErr) }, 'job-failed hook threw');
+          }
         }
       }
       throw err;

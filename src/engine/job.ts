@@ -1,6 +1,7 @@
 import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { NotifyHub } from '../notify/hub.js';
 import type { Store } from '../store/types.js';
 
 /**
@@ -12,10 +13,21 @@ export interface JobPayloads {
   analyze: { fileId: string };
   thumbnail: { fileId: string };
   ocr: { fileId: string };
+  'deliver-notification': { notificationId: string };
 }
 export type JobName = keyof JobPayloads;
 
-export type Enqueue = <N extends JobName>(name: N, payload: JobPayloads[N]) => Promise<void>;
+export interface EnqueueOptions {
+  /** Run at this time instead of now. */
+  readonly runAt?: Date | undefined;
+  /**
+   * Payload field that identifies the job: enqueueing again with the same value updates the
+   * one existing job (its run time) instead of adding another.
+   */
+  readonly uniqueBy?: string | undefined;
+}
+
+export type Enqueue = <N extends JobName>(name: N, payload: JobPayloads[N], options?: EnqueueOptions) => Promise<void>;
 
 /** What the core lends every job run. */
 export interface JobServices {
@@ -23,6 +35,7 @@ export interface JobServices {
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly enqueue: Enqueue;
+  readonly notify: NotifyHub;
 }
 
 export interface JobContext<N extends JobName = JobName> {

@@ -1,12 +1,51 @@
 import type { JobServices } from '../engine/job.js';
+import { toError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { FileEventPayload } from '../notify/events.js';
+import type { FileRecord } from '../store/types.js';
 
 /**
  * Move a file to its final status once every step is final. The store makes this atomic, so
- * of several steps finishing at once exactly one sees the transition (and, later, emits the event).
+ * of several steps finishing at once exactly one sees the transition and tells the owner.
  */
 export async function settleFile(services: JobServices, fileId: string, log: Logger): Promise<void> {
   const settled = await services.store.finalizeFile(fileId);
-  if (!settled) return;
-  log.info({ fileId, status: settled.status, error: settled.error ?? undefined }, `file ${settled.status}`);
+  if (settled) await announce(services, settled, log);
+}
+
+/** Fail a file outright (a job that failed for good before any step), and tell the owner. */
+export async function failFile(services: JobServices, fileId: string, reason: string, log: Logger): Promise<void> {
+  const failed = await services.store.failFile(fileId, reason);
+  if (failed) await announce(services, failed, log);
+}
+
+async function announce(services: JobServices, file: FileRecord, log: Logger): Promise<void> {
+  log.info({ fileId: file.id, status: file.status, error: file.error ?? undefined }, `file ${file.status}`);
+  if (file.status !== 'completed' && file.status !== 'failed') return;
+  try {
+    await services.notify.emit(file.status === 'completed' ? 'file.completed' : 'file.failed', fileEvent(file, services.config.publicUrl));
+  } catch (err) {
+    // The file's outcome is recorded; a notification problem must not undo or retry the work.
+    log.error({ err: toError(err), fileId: file.id }, 'could not queue the file notification');
+  }
+}
+
+export function fileEvent(file: FileRecord, publicUrl: string | undefined): FileEventPayload {
+  const result: Record<string, unknown> = Object.assign({}, ...file.steps.map((s) => s.result ?? {}));
+  const facts: Array<{ label: string; value: string }> = [];
+  const labels = result.labels as Array<{ label: string; score: number }> | undefined;
+  if (labels?.[0]) facts.push({ label: 'Top label', value: `${labels[0].label} (${Math.round(labels[0].score * 100)}%)` });
+  if (typeof result.width === 'number' && typeof result.height === 'number') facts.push({ label: 'Size', value: `${result.width}×${result.height}` });
+  if (typeof result.text === 'string' && result.text.trim() !== '') facts.push({ label: 'Text', value: result.text.trim().slice(0, 200) });
+  const hasThumb = typeof result.thumbnailKey === 'string';
+  return {
+    fileId: file.id,
+    owner: file.owner,
+    filename: file.filename,
+    status: file.status === 'completed' ? 'completed' : 'failed',
+    error: file.error,
+    runStartedAt: file.startedAt,
+    facts,
+    thumbnailUrl: hasThumb && publicUrl ? `${publicUrl}/api/v1/files/${encodeURIComponent(file.id)}/thumbnail` : undefined,
+  };
 }

@@ -105,7 +105,7 @@ export function pipelineSuite(name: string, makeEnv: () => Promise<{ env: Record
       // Nothing outside the data directory's own files was written.
       for (const f of await walk(dataDir)) {
         const rel = relative(dataDir, f);
-        assert.ok(/^(blobs\/(originals|thumbnails)\/|nightshift\.db)/.test(rel), `unexpected file ${rel}`);
+        assert.ok(/^(blobs\/(originals|thumbnails)\/|nightshift(-jobs)?\.db)/.test(rel), `unexpected file ${rel}`);
       }
     });
   });

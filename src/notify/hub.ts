@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+
+import type { Logger } from '../logger.js';
+import type { NotificationRecord } from '../store/outbox-types.js';
+import type { Store } from '../store/types.js';
+import { subjectKey, type EventPayloads } from './events.js';
+import type { ChannelName, Notifier, NotifyEvent } from './notifier.js';
+import { quietUntil } from './quiet.js';
+import { messageToJson, render, renderDigest, type RenderContext } from './render.js';
+import { resolveTargets, type NotifyConfig } from './rules.js';
+
+/** A UUID-shaped id derived from an idempotency key: the same key always gives the same id. */
+export function idFromKey(key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  // Version 4 / variant bits set, so strict UUID validators (LINE's) accept it.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface NotifyHub {
+  /** Channels with a registered notifier. */
+  readonly channels: ReadonlySet<ChannelName>;
+  readonly notifiers: ReadonlyMap<ChannelName, Notifier>;
+  /**
+   * Persist one notification per recipient of this event (idempotently) and schedule its
+   * delivery. Returns the notifications created now (not those that already existed).
+   */
+  emit<E extends NotifyEvent>(event: E, payload: EventPayloads[E]): Promise<NotificationRecord[]>;
+  /** Until when a channel is paused (e.g. LINE's monthly limit), or null. In-process: each worker learns it from its own 429. */
+  pausedUntil(channel: ChannelName, now: Date): Date | null;
+  pauseChannel(channel: ChannelName, until: Date): void;
+  /** Queue a test message to one recipient on one channel. */
+  sendTest(channel: ChannelName, recipient: string): Promise<NotificationRecord>;
+  close(): Promise<void>;
+}
+
+export interface HubOptions {
+  readonly config: NotifyConfig;
+  readonly store: Store;
+  readonly notifiers: ReadonlyMap<ChannelName, Notifier>;
+  readonly renderContext: RenderContext;
+  /** Make sure a delivery job for this notification runs at `at` (a unique upsert: safe to repeat). */
+  readonly schedule: (notificationId: string, at: Date) => Promise<void>;
+  readonly log: Logger;
+}
+
+export function createHub(options: HubOptions): NotifyHub {
+  const { config, store, log } = options;
+  const channels = new Set(options.notifiers.keys());
+  const paused = new Map<ChannelName, Date>();
+
+  async function queue(n: Parameters<Store['outbox']['insert']>[0]): Promise<NotificationRecord | null> {
+    const { record, created } = await store.outbox.insert(n);
+    if (!created) return null;
+    await options.schedule(record.id, record.notBefore);
+    return record;
+  }
+
+  return {
+    channels,
+    notifiers: options.notifiers,
+    async emit(event, payload) {
+      const p = payload as { owner?: string | null };
+      const ownerId = p.owner ?? null;
+      const owner = ownerId ? await store.owners.get(ownerId) : null;
+      // The all-owners summary goes to admins only; an owner's own summary to that owner only.
+      const forAdmins = event !== 'summary.daily' || ownerId === null;
+      const targets = resolveTargets(config, event, owner, event === 'summary.daily' && ownerId === null ? null : ownerId, channels, { forAdmins });
+      if (targets.length === 0) return [];
+      const draft = render(event, payload, options.renderContext);
+      const subject = subjectKey(event, payload);
+      const windowMs = config.rules[event].windowMs;
+      const created: NotificationRecord[] = [];
+      const now = new Date();
+
+      for (const t of targets) {
+        const key = `${event}|${subject}|${t.channel}|${t.recipient}`;
+        const quiet = t.owner ? quietUntil(now, t.owner.timezone, t.owner.quietHours) : null;
+        let notBefore = quiet && quiet > now ? quiet : now;
+        const base = { event, channel: t.channel, recipient: t.recipient, owner: ownerId };
+
+        if (windowMs > 0) {
+          const last = await store.outbox.lastFor(event, t.channel, t.recipient, new Date(now.getTime() - windowMs));
+          if (last) {
+            // Within the window of an earlier message: collect into the digest sent when the window ends.
+            const windowEnd = new Date(last.getTime() + windowMs);
+            if (windowEnd > notBefore) notBefore = windowEnd;
+            const digestKey = `digest|${event}|${t.channel}|${t.recipient}`;
+            const item = { ...(draft.items?.[0] ?? { title: draft.title, detail: draft.text }) };
+            const r = await store.outbox.appendToDigest(digestKey, item, {
+              ...base,
+              id: idFromKey(`${digestKey}|${key}`),
+              key: `${digestKey}|${key}`,
+              digestKey,
+              message: messageToJson(renderDigest(event, [item])),
+              notBefore,
+            });
+            if (r.created) {
+              await options.schedule(r.record.id, r.record.notBefore);
+              created.push(r.record);
+            }
+            continue;
+          }
+        }
+        const r = await queue({ ...base, id: idFromKey(key), key, message: messageToJson(draft), notBefore });
+        if (r) created.push(r);
+      }
+      if (created.length > 0) log.debug({ event, count: created.length }, 'notifications queued');
+      return created;
+    },
+    pausedUntil(channel, now) {
+      const until = paused.get(channel);
+      return until && until > now ? until : null;
+    },
+    pauseChannel(channel, until) {
+      paused.set(channel, until);
+    },
+    async sendTest(channel, recipient) {
+      const key = `test|${Date.now()}-${Math.random().toString(36).slice(2)}|${channel}|${recipient}`;
+      const draft = render('test', { note: 'A test message from nightshift. If you can read this, this channel works.' }, options.renderContext);
+      const r = await queue({ id: idFromKey(key), key, event: 'test', channel, recipient, owner: null, message: messageToJson(draft), notBefore: new Date() });
+      if (!r) throw new Error('test notification already exists');
+      return r;
+    },
+    async close() {
+      for (const [name, n] of options.notifiers) {
+        try {
+          await n.close();
+        } catch (err) {
+          log.error({ err, notifier: name }, 'error closing notifier');
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { Engine } from '../engine/engine.js';
+import { toError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/types.js';
+
+const EVERY_MS = 30_000;
+/** Rows due this long ago with no worker on them lost their delivery job (a crash between queueing and scheduling). */
+const GRACE_MS = 15_000;
+
+/**
+ * Re-schedules outbox rows whose delivery job went missing. Scheduling is a unique upsert per
+ * notification, so a row that still has its job is unaffected and nothing is sent twice.
+ * An in-process timer: losing it with the process loses nothing, the next worker sweeps.
+ */
+export function startOutboxSweeper(store: Store, engine: Engine, log: Logger): { stop(): void } {
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const due = await store.outbox.findDue(new Date(Date.now() - GRACE_MS), 500);
+      for (const row of due) {
+        await engine.enqueue('deliver-notification', { notificationId: row.id }, { uniqueBy: 'notificationId' });
+      }
+      if (due.length > 0) log.info({ count: due.length }, 'outbox sweeper re-scheduled deliveries');
+    } catch (err) {
+      log.warn({ err: toError(err) }, 'outbox sweep failed');
+    } finally {
+      running = false;
+    }
+  };
+  const first = setTimeout(() => void sweep(), 1_000);
+  const timer = setInterval(() => void sweep(), EVERY_MS);
+  first.unref();
+  timer.unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+  };
+}
