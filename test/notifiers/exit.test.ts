@@ -12,8 +12,12 @@ const notifiersDir = fileURLToPath(new URL('../../notifiers/', import.meta.url))
 /** A separate process that sends through email and webhook, then closes them (or not) and falls off the end. */
 const CHILD = `
 import { pino } from 'pino';
-const { createNotifiers } = await import(process.env.NOTIFIERS_DIR + 'index.js');
-const notifiers = createNotifiers(process.env, { log: pino({ level: 'silent' }) });
+const { notifierDefinitions } = await import(process.env.NOTIFIERS_DIR + 'index.js');
+const notifiers = new Map();
+for (const d of notifierDefinitions) {
+  const config = d.fromEnv(process.env);
+  if (config !== undefined) notifiers.set(d.name, d.create(config, { log: pino({ level: 'silent' }) }));
+}
 const message = { id: crypto.randomUUID(), event: 'test', title: 'exit test', text: 'bye' };
 const results = [await notifiers.get('email').send(message, 'exit@example.test'), await notifiers.get('webhook').send(message, 'hook')];
 process.stdout.write(JSON.stringify(results.map((r) => r.status)));
