@@ -144,7 +144,7 @@ function createEmailNotifier(config: EmailConfig, log: Logger): Notifier {
     logger: false,
   });
   const closing = new AbortController();
-  const log2 = log.child({ notifier: 'email', smtp: config.safeUrl });
+  const mlog = log.child({ notifier: 'email', smtp: config.safeUrl });
 
   function classify(err: unknown, timedOut: boolean, aborted: boolean): SendResult {
     const e = asSmtpError(err);
@@ -160,7 +160,8 @@ function createEmailNotifier(config: EmailConfig, log: Logger): Notifier {
       const permanent = e.permanent ?? (e.responseCode >= 500 && e.responseCode !== 503);
       return { status: permanent ? 'permanent' : 'retryable', error: answer };
     }
-    if (e.code === 'EENVELOPE' || e.code === 'EMESSAGE' || e.code === 'EMAXRECIPIENTS' || e.code === 'EFILEACCESS' || e.code === 'EURLACCESS') {
+    // Problems with this message itself; anything else without a server answer is the connection.
+    if (e.code === 'EENVELOPE' || e.code === 'EMAXRECIPIENTS' || e.code === 'EFILEACCESS' || e.code === 'EURLACCESS') {
       return { status: 'permanent', error: answer };
     }
     return { status: 'retryable', error: `${e.code ?? 'ERROR'}: ${answer}` };
@@ -191,15 +192,17 @@ function createEmailNotifier(config: EmailConfig, log: Logger): Notifier {
     try {
       const info = await transporter.sendMail(mail);
       if (info.rejected?.length) {
-        const answer = scrub(info.response ?? 'recipient rejected');
-        log2.warn({ messageId: message.id, answer }, 'email recipient rejected');
+        // The RCPT answer, not the final DATA one: that is the server's reason for this recipient.
+        const rcpt = (info.rejectedErrors as SmtpError[] | undefined)?.[0]?.response;
+        const answer = scrub(rcpt ?? info.response ?? 'recipient rejected');
+        mlog.warn({ messageId: message.id, answer }, 'email recipient rejected');
         return { status: 'permanent', error: `recipient rejected: ${answer}` };
       }
-      log2.debug({ messageId: message.id, smtpId: info.messageId }, 'email delivered');
+      mlog.debug({ messageId: message.id, smtpId: info.messageId }, 'email delivered');
       return { status: 'delivered', response: scrub(`${info.messageId} ${info.response ?? ''}`) };
     } catch (err) {
       const result = classify(err, deadline.aborted, !deadline.aborted && combined.aborted);
-      log2.warn({ messageId: message.id, status: result.status, error: result.status === 'delivered' ? undefined : result.error }, 'email not delivered');
+      mlog.warn({ messageId: message.id, status: result.status, error: result.status === 'delivered' ? undefined : result.error }, 'email not delivered');
       return result;
     }
   }
