@@ -2,6 +2,7 @@ import { messagingApi } from '@line/bot-sdk';
 import { Agent } from 'undici';
 
 import type { Logger } from '../src/logger.js';
+import { verifyLineSignature } from './lib/line-signature.js';
 import { defineNotifier, type Message, type Notifier, type SendResult } from '../src/notify/notifier.js';
 import { classifyLineError } from './lib/line-classify.js';
 import { lineConfigFromEnv, type LineConfig } from './lib/line-config.js';
@@ -27,7 +28,13 @@ export interface LineClient {
 }
 
 /** The notifier the core registers, plus `reply` for the webhook's account-link confirmation. */
-export interface LineNotifier extends Notifier, Omit<LineClient, 'close'> {}
+export interface LineNotifier extends Notifier, Omit<LineClient, 'close'> {
+  /**
+   * Check a webhook's X-Line-Signature against the raw body with this channel's secret. False
+   * when no LINE_CHANNEL_SECRET is configured (then no webhook is accepted).
+   */
+  verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): boolean;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -102,6 +109,8 @@ export function createLineNotifier(config: LineConfig, deps: { readonly log: Log
       guarded('push', { messageId: message.id, event: message.event, recipient }, (s) => client.push(message, recipient, s), signal),
     push: (message, to, signal) => guarded('push', { messageId: message.id, event: message.event, recipient: to }, (s) => client.push(message, to, s), signal),
     reply: (replyToken, text, signal) => guarded('reply', {}, (s) => client.reply(replyToken, text, s), signal),
+    verifyWebhook: (rawBody, signatureHeader) =>
+      config.channelSecret !== undefined && verifyLineSignature(rawBody, signatureHeader, config.channelSecret),
     async close() {
       if (closed) return;
       closed = true;

@@ -107,7 +107,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     let http: FastifyInstance | undefined;
     let url: string | undefined;
     if (serveApi) {
-      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue });
+      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });

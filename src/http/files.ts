@@ -9,6 +9,7 @@ import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { presentFile, sanitizeFilename } from './present.js';
+import { notFound, parse } from './validate.js';
 
 export interface FileRouteDeps {
   readonly config: Config;
@@ -17,7 +18,7 @@ export interface FileRouteDeps {
   readonly enqueue: Enqueue;
 }
 
-const OWNER = z.string().regex(/^[A-Za-z0-9._@:-]{1,128}$/, 'owner must be 1-128 characters of A-Z a-z 0-9 . _ @ : -');
+export const OWNER = z.string().regex(/^[A-Za-z0-9._@:-]{1,128}$/, 'owner must be 1-128 characters of A-Z a-z 0-9 . _ @ : -');
 const ListQuery = z.object({
   status: z.enum(['uploaded', 'processing', 'completed', 'failed']).optional(),
   owner: OWNER.optional(),
@@ -25,13 +26,6 @@ const ListQuery = z.object({
   cursor: z.string().max(512).optional(),
 });
 const IdParams = z.object({ id: z.string().min(1).max(64) });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const msg = r.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
-  throw new NightshiftError(ErrorCodes.BAD_REQUEST, msg, { status: 400 });
-}
 
 export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
   const { config, store, blobs, enqueue } = deps;
@@ -81,14 +75,14 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
   app.get('/files/:id', async (request) => {
     const { id } = parse(IdParams, request.params);
     const file = await store.getFile(id);
-    if (!file) throw notFound(id);
+    if (!file) throw notFound('file', id);
     return presentFile(file, config.publicUrl);
   });
 
   app.get('/files/:id/thumbnail', async (request, reply) => {
     const { id } = parse(IdParams, request.params);
     const file = await store.getFile(id);
-    if (!file) throw notFound(id);
+    if (!file) throw notFound('file', id);
     const key = file.steps.find((s) => s.name === 'thumbnail')?.result?.thumbnailKey;
     if (typeof key !== 'string') throw new NightshiftError(ErrorCodes.NOT_FOUND, `file ${id} has no thumbnail (yet)`, { status: 404 });
     const stream = await blobs.get(key);
@@ -98,17 +92,13 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
   app.post('/files/:id/reprocess', async (request, reply) => {
     const { id } = parse(IdParams, request.params);
     if (!(await store.resetForReprocess(id))) {
-      if (!(await store.getFile(id))) throw notFound(id);
+      if (!(await store.getFile(id))) throw notFound('file', id);
       throw new NightshiftError(ErrorCodes.FILE_BUSY, `file ${id} is being processed; try again when it has finished`, { status: 409 });
     }
     await enqueue('process-file', { fileId: id });
     const file = await store.getFile(id);
     return reply.code(202).send(file ? presentFile(file, config.publicUrl) : { id, status: 'uploaded' });
   });
-}
-
-function notFound(id: string): NightshiftError {
-  return new NightshiftError(ErrorCodes.NOT_FOUND, `no file with id ${id}`, { status: 404 });
 }
 
 function tooLarge(max: number): NightshiftError {

@@ -12,6 +12,10 @@ import { requireToken } from './auth.js';
 import { mountDashboard } from './dash.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
+import { lineWebhookRoutes } from './line-webhook.js';
+import { notificationRoutes } from './notifications.js';
+import { ownerRoutes } from './owners.js';
+import type { NotifyHub } from '../notify/hub.js';
 
 export interface HttpDeps {
   readonly config: Config;
@@ -20,6 +24,7 @@ export interface HttpDeps {
   readonly blobs: BlobStore;
   readonly agenda: Agenda;
   readonly enqueue: Enqueue;
+  readonly notify: NotifyHub;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -63,9 +68,12 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     async (api) => {
       if (config.apiToken) api.addHook('onRequest', requireToken(config.apiToken, { allowBasic: false, realm: 'nightshift api' }));
       fileRoutes(api, deps);
+      ownerRoutes(api, deps);
+      notificationRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );
+  await lineWebhookRoutes(app, deps);
   await mountDashboard(app, deps.agenda, config.apiToken);
   return app;
 }

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+import type { Enqueue } from '../engine/job.js';
+import { ErrorCodes, NightshiftError } from '../errors.js';
+import type { NotifyHub } from '../notify/hub.js';
+import type { NotificationRecord } from '../store/outbox-types.js';
+import type { Store } from '../store/types.js';
+import { notFound, parse } from './validate.js';
+
+const Query = z.object({
+  status: z.enum(['queued', 'sent', 'failed', 'dead']).optional(),
+  event: z.string().max(64).optional(),
+  channel: z.enum(['line', 'email', 'webhook', 'console']).optional(),
+  owner: z.string().max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(512).optional(),
+});
+const TestBody = z.object({ channel: z.enum(['line', 'email', 'webhook', 'console']), recipient: z.string().min(1).max(320) }).strict();
+
+/** The delivery log entry as the API shows it: the message without attachment bytes. */
+export function presentNotification(n: NotificationRecord) {
+  const { attachments, ...message } = n.message as { attachments?: Array<{ filename: string; contentType: string }> };
+  return {
+    id: n.id,
+    event: n.event,
+    channel: n.channel,
+    recipient: n.recipient,
+    owner: n.owner,
+    status: n.status,
+    attempts: n.attempts,
+    lastError: n.lastError,
+    response: n.response,
+    digest: n.digestKey !== null,
+    notBefore: n.notBefore.toISOString(),
+    createdAt: n.createdAt.toISOString(),
+    updatedAt: n.updatedAt.toISOString(),
+    sentAt: n.sentAt?.toISOString() ?? null,
+    message: { ...message, attachments: attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType })) },
+  };
+}
+
+export function notificationRoutes(app: FastifyInstance, deps: { store: Store; notify: NotifyHub; enqueue: Enqueue }): void {
+  const { store, notify, enqueue } = deps;
+
+  app.get('/notifications', async (request) => {
+    const q = parse(Query, request.query);
+    const page = await store.outbox.list(q);
+    return { items: page.items.map(presentNotification), nextCursor: page.nextCursor };
+  });
+
+  app.get('/notifications/:id', async (request) => {
+    const { id } = parse(z.object({ id: z.string().max(64) }), request.params);
+    const n = await store.outbox.get(id);
+    if (!n) throw notFound('notification', id);
+    return presentNotification(n);
+  });
+
+  app.post('/notifications/:id/retry', async (request, reply) => {
+    const { id } = parse(z.object({ id: z.string().max(64) }), request.params);
+    if (!(await store.outbox.requeue(id, new Date()))) {
+      if (!(await store.outbox.get(id))) throw notFound('notification', id);
+      throw new NightshiftError(ErrorCodes.FILE_BUSY, `notification ${id} is not dead; only dead notifications can be retried`, { status: 409 });
+    }
+    await enqueue('deliver-notification', { notificationId: id }, { uniqueBy: 'notificationId' });
+    const n = await store.outbox.get(id);
+    return reply.code(202).send(n ? presentNotification(n) : { id });
+  });
+
+  app.post('/notifications/test', async (request, reply) => {
+    const body = parse(TestBody, request.body ?? {});
+    if (!notify.channels.has(body.channel)) {
+      throw new NightshiftError(ErrorCodes.BAD_REQUEST, `channel "${body.channel}" is not configured (configured: ${[...notify.channels].join(', ')})`, { status: 400 });
+    }
+    return reply.code(202).send(presentNotification(await notify.sendTest(body.channel, body.recipient)));
+  });
+}
