@@ -14,6 +14,11 @@ export interface JobPayloads {
   thumbnail: { fileId: string };
   ocr: { fileId: string };
   'deliver-notification': { notificationId: string };
+  /** Periodic jobs: `occurrence` is absent when run by the schedule (the job uses its own nextRunAt). */
+  'cleanup-stuck': { manual?: boolean };
+  'daily-summary': { manual?: boolean };
+  /** With owner: check that owner only (after an upload); without: every owner. */
+  'quota-check': { owner?: string };
 }
 export type JobName = keyof JobPayloads;
 
