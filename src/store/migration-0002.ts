@@ -28,6 +28,14 @@ export function ownersOutboxUsage(kind: SqlKind): Migration {
         .columns(['owner', 'completed_at', 'status', 'started_at'])
         .where(sql.ref('completed_at'), 'is not', null)
         .execute();
+      // Everyone's top failure reasons in a window: without it both planners pick the status
+      // index and read every failed file ever, a set that only grows.
+      await db.schema
+        .createIndex('files_status_finished_idx')
+        .on('files')
+        .columns(['status', 'completed_at'])
+        .where(sql.ref('completed_at'), 'is not', null)
+        .execute();
       // Usage per owner (and the quota check of one owner) as an index-only scan.
       await db.schema.createIndex('files_owner_usage_idx').on('files').columns(['owner', 'size', 'derived_bytes']).execute();
       // Owners active in a window by upload time, without visiting the table rows.
