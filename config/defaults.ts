@@ -31,4 +31,10 @@ export const defaults = {
   MAX_IMAGE_PIXELS: 100_000_000,
   /** How long a stop waits for running jobs before giving up (ms). Keep under the container grace period. */
   SHUTDOWN_TIMEOUT_MS: 20_000,
+  /** Local time ("HH:MM", 24 h) after which each owner's daily summary is sent, in the owner's own timezone. */
+  SUMMARY_LOCAL_TIME: '09:00',
+  /** IANA timezone of the all-owners (admin) daily summary. */
+  SUMMARY_TIMEZONE: 'UTC',
+  /** Seconds between two stats log lines of a worker (in-process timer, not persisted). */
+  STATS_INTERVAL_SECONDS: 30,
 } as const;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { defaults } from '../config/defaults.js';
 import { ErrorCodes, NightshiftError, errorCode } from './errors.js';
+import { isValidTimeZone } from './notify/quiet.js';
 import { readNotifierConfigs, type ConfiguredNotifier } from './notify/registry.js';
 import { parseNotifyConfig, type NotifyConfig } from './notify/rules.js';
 
@@ -47,6 +48,12 @@ export interface Config {
   readonly ocrLangDir: string | undefined;
   readonly maxImagePixels: number;
   readonly shutdownTimeoutMs: number;
+  /** "HH:MM": each owner's daily summary goes out once their local time has passed this. */
+  readonly summaryLocalTime: string;
+  /** IANA timezone of the all-owners daily summary. */
+  readonly summaryTimeZone: string;
+  /** Seconds between two stats lines in worker roles. */
+  readonly statsIntervalSeconds: number;
   /** Routing rules, admins, console fallback. */
   readonly notify: NotifyConfig;
   /** The notifiers whose config blocks are set (console always). */
@@ -95,6 +102,9 @@ const EnvSchema = z.object({
   OCR_LANG_DIR: optionalString,
   MAX_IMAGE_PIXELS: int(1).default(defaults.MAX_IMAGE_PIXELS),
   SHUTDOWN_TIMEOUT_MS: int(0).default(defaults.SHUTDOWN_TIMEOUT_MS),
+  SUMMARY_LOCAL_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h), e.g. 09:00').default(defaults.SUMMARY_LOCAL_TIME),
+  SUMMARY_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as Asia/Tokyo').default(defaults.SUMMARY_TIMEZONE),
+  STATS_INTERVAL_SECONDS: int(1, 3600).default(defaults.STATS_INTERVAL_SECONDS),
 });
 
 function deepFreeze<T>(value: T): T {
@@ -177,6 +187,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'a
     ocrLangDir: e.OCR_LANG_DIR === undefined ? undefined : resolve(e.OCR_LANG_DIR),
     maxImagePixels: e.MAX_IMAGE_PIXELS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    summaryLocalTime: e.SUMMARY_LOCAL_TIME,
+    summaryTimeZone: e.SUMMARY_TIMEZONE,
+    statsIntervalSeconds: e.STATS_INTERVAL_SECONDS,
     notify,
     notifiers,
   });
