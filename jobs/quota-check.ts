@@ -1,0 +1,33 @@
+import { defineJob } from '../src/engine/job.js';
+import { checkOwnerQuota } from './lib/quota.js';
+
+/**
+ * Storage quota alerts. With `owner` (enqueued after each upload) it checks that owner; without
+ * (the schedule) every owner that has a quota. Alerts fire once per crossing of 80, 90 and 100 %.
+ */
+export default defineJob({
+  name: 'quota-check',
+  concurrency: 2,
+  attempts: 3,
+  backoffMs: 5_000,
+  timeoutMs: 5 * 60_000,
+  async handler(ctx) {
+    const { store } = ctx.services;
+    if (ctx.data.owner !== undefined) {
+      await checkOwnerQuota(ctx.services, ctx.data.owner, undefined, ctx.log);
+      return;
+    }
+    const [owners, usage] = await Promise.all([store.owners.list(), store.reports.usageByOwner()]);
+    let checked = 0;
+    let alerted = 0;
+    for (const owner of owners) {
+      ctx.signal.throwIfAborted();
+      // Owners without a quota and nothing fired have nothing to check.
+      if (owner.quotaBytes === null && owner.quotaAlerts.length === 0) continue;
+      const r = await checkOwnerQuota(ctx.services, owner.id, usage.get(owner.id) ?? 0, ctx.log);
+      checked++;
+      if (r.alerted !== null) alerted++;
+    }
+    ctx.log.info({ owners: owners.length, checked, alerted }, 'quota check run');
+  },
+});
