@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Store } from '../store/types.js';
+import { quotaState } from '../../jobs/lib/quota.js';
 import { presentFile, sanitizeFilename } from './present.js';
 import { notFound, parse } from './validate.js';
 
@@ -38,6 +39,7 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
     const blobKey = `originals/${id}`;
     let owner: string | null = null;
     let upload: { filename: string; contentType: string; size: number } | null = null;
+    let quotaChecked = false;
     try {
       for await (const part of request.parts({ limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10 } })) {
         if (part.type === 'file') {
@@ -51,8 +53,15 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
           upload = { filename: sanitizeFilename(part.filename), contentType: part.mimetype || 'application/octet-stream', size };
         } else if (part.fieldname === 'owner' && typeof part.value === 'string' && part.value !== '') {
           owner = parse(OWNER, part.value);
+          // Before the file part arrives, so an owner over quota costs no stored body.
+          if (!upload) {
+            await refuseOverQuota(store, owner);
+            quotaChecked = true;
+          }
         }
       }
+      // The owner field came after the file: the body is stored, and dropped again below if refused.
+      if (owner !== null && !quotaChecked) await refuseOverQuota(store, owner);
     } catch (err) {
       await blobs.delete(blobKey).catch(() => undefined);
       if (isFileTooLarge(err)) throw tooLarge(config.maxUploadBytes);
@@ -62,6 +71,8 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
 
     const file = await store.createFile({ id, owner, blobKey, ...upload });
     await enqueue('process-file', { fileId: id });
+    // One pending check per owner: a burst of uploads coalesces into one job record.
+    if (owner !== null) await enqueue('quota-check', { owner }, { uniqueBy: 'owner' });
     request.log.info({ fileId: id, owner, size: upload.size }, 'file uploaded');
     return reply.code(202).header('Location', `/api/v1/files/${id}`).send(presentFile(file, config.publicUrl));
   });
@@ -99,6 +110,17 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
     const file = await store.getFile(id);
     return reply.code(202).send(file ? presentFile(file, config.publicUrl) : { id, status: 'uploaded' });
   });
+}
+
+/** 507 while the owner's stored bytes are at or over their quota (until usage drops). */
+async function refuseOverQuota(store: Store, owner: string): Promise<void> {
+  const q = await quotaState(store, owner);
+  if (!q.exceeded || q.quotaBytes === null) return;
+  throw new NightshiftError(
+    ErrorCodes.QUOTA_EXCEEDED,
+    `owner ${owner} has used ${q.usedBytes} of a ${q.quotaBytes}-byte storage quota: uploads are refused until files are deleted or the quota is raised`,
+    { status: 507 },
+  );
 }
 
 function tooLarge(max: number): NightshiftError {
