@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { Agenda } from 'agenda';
+import type { Registry } from 'prom-client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 
 import type { BlobStore } from '../blobs/types.js';
@@ -15,6 +16,8 @@ import { healthRoutes } from './health.js';
 import { lineWebhookRoutes } from './line-webhook.js';
 import { notificationRoutes } from './notifications.js';
 import { ownerRoutes } from './owners.js';
+import { summaryChartRoutes, summaryRoutes } from './summaries.js';
+import { metricsRoute } from '../metrics.js';
 import type { NotifyHub } from '../notify/hub.js';
 
 export interface HttpDeps {
@@ -25,6 +28,8 @@ export interface HttpDeps {
   readonly agenda: Agenda;
   readonly enqueue: Enqueue;
   readonly notify: NotifyHub;
+  /** The stats gauges (worker roles): served at GET /metrics when present. */
+  readonly metrics?: Registry | undefined;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -70,9 +75,13 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
       fileRoutes(api, deps);
       ownerRoutes(api, deps);
       notificationRoutes(api, deps);
+      summaryRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );
+  // Its own scope: the chart accepts a signed URL in place of the token (LINE cannot send one).
+  await app.register(async (api) => summaryChartRoutes(api, deps), { prefix: '/api/v1' });
+  if (deps.metrics) metricsRoute(app, deps.metrics, config.apiToken);
   await lineWebhookRoutes(app, deps);
   await mountDashboard(app, deps.agenda, config.apiToken);
   return app;
