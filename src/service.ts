@@ -14,6 +14,7 @@ import { closeSharedOcrPool } from '../jobs/lib/ocr.js';
 import { createHub } from './notify/hub.js';
 import { startOutboxSweeper } from './notify/sweeper.js';
 import { buildHttp, checkBindSafety } from './http/server.js';
+import { createStats } from './stats.js';
 import type { Logger } from './logger.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -104,10 +105,22 @@ export async function startService(config: Config, log: Logger): Promise<Service
     engineRef = engine;
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
 
+    // Listening from here, so the counts cover every run of this worker; the timer starts with the worker loop.
+    const stats =
+      config.role === 'api'
+        ? undefined
+        : createStats({
+            agenda: engine.agenda,
+            log: log.child({ component: 'stats' }),
+            intervalSeconds: config.statsIntervalSeconds,
+            concurrency: jobDefinitions.reduce((n, d) => n + d.concurrency, 0),
+          });
+    if (stats) closers.push({ name: 'stats', close: () => stats.stop() });
+
     let http: FastifyInstance | undefined;
     let url: string | undefined;
     if (serveApi) {
-      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify });
+      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics: stats?.registry });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });
@@ -116,6 +129,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     }
     if (config.role !== 'api') {
       await engine.start();
+      stats?.start();
       const sweeper = startOutboxSweeper(store, engine, log);
       closers.push({ name: 'outbox-sweeper', close: async () => sweeper.stop() });
     }
