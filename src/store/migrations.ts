@@ -3,6 +3,7 @@ import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ownersOutboxUsage } from './migration-0002.js';
+import { jobRuns } from './migration-0003.js';
 
 export type SqlKind = 'sqlite' | 'postgres';
 
@@ -70,6 +71,7 @@ export function migrations(kind: SqlKind): Record<string, Migration> {
       },
     },
     '0002_owners_outbox_usage': ownersOutboxUsage(kind),
+    '0003_job_runs': jobRuns(kind),
   };
 }
 

@@ -6,6 +6,7 @@ import { encodeCursor, parseListQuery } from './cursor.js';
 import { MongoOutbox } from './mongo-outbox.js';
 import { MongoOwners } from './mongo-owners.js';
 import { MongoReports } from './mongo-reports.js';
+import { MongoRuns } from './mongo-runs.js';
 import { STEP_NAMES } from './types.js';
 import type { FilePage, FileRecord, FileStatus, ListFilesQuery, NewFile, StepName, StepOutcome, StepRecord, Store } from './types.js';
 
@@ -56,6 +57,7 @@ export class MongoStore implements Store {
   readonly owners: MongoOwners;
   readonly outbox: MongoOutbox;
   readonly reports: MongoReports;
+  readonly runs: MongoRuns;
   readonly #client: MongoClient;
   readonly #files: Collection<FileDoc>;
   readonly #log: Logger;
@@ -67,6 +69,7 @@ export class MongoStore implements Store {
     this.owners = new MongoOwners(client.db());
     this.outbox = new MongoOutbox(client.db());
     this.reports = new MongoReports(this.#files);
+    this.runs = new MongoRuns(client.db());
   }
 
   async migrate(): Promise<void> {
@@ -82,7 +85,7 @@ export class MongoStore implements Store {
       },
       { key: { 'steps.status': 1, 'steps.heartbeatAt': 1 }, name: 'files_step_heartbeat_idx' },
     ]);
-    names.push(...(await this.reports.ensureIndexes()), ...(await this.owners.ensureIndexes()), ...(await this.outbox.ensureIndexes()));
+    names.push(...(await this.reports.ensureIndexes()), ...(await this.owners.ensureIndexes()), ...(await this.outbox.ensureIndexes()), ...(await this.runs.ensureIndexes()));
     this.#log.info({ indexes: names }, 'store indexes ensured');
   }
 

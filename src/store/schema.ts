@@ -105,4 +105,16 @@ export interface Database {
   owners: OwnersTable;
   owner_link_codes: OwnerLinkCodesTable;
   notifications: NotificationsTable;
+  job_runs: JobRunsTable;
+}
+
+export interface JobRunsTable {
+  job: string;
+  occurrence: string;
+  status: 'running' | 'succeeded' | 'failed';
+  worker: string | null;
+  started_at: Int8;
+  finished_at: NullableInt8;
+  result: JsonColumn;
+  error: string | null;
 }

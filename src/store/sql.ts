@@ -10,6 +10,7 @@ import type { Database } from './schema.js';
 import { SqlOutbox } from './sql-outbox.js';
 import { SqlOwners } from './sql-owners.js';
 import { SqlReports } from './sql-reports.js';
+import { SqlRuns } from './sql-runs.js';
 import { STEP_NAMES } from './types.js';
 import type { FilePage, FileRecord, ListFilesQuery, NewFile, StepName, StepOutcome, Store } from './types.js';
 
@@ -25,6 +26,7 @@ export class SqlStore implements Store {
   readonly owners: SqlOwners;
   readonly outbox: SqlOutbox;
   readonly reports: SqlReports;
+  readonly runs: SqlRuns;
   readonly #db: Kysely<Database>;
   readonly #migrate: () => Promise<void>;
 
@@ -35,6 +37,7 @@ export class SqlStore implements Store {
     this.owners = new SqlOwners(db);
     this.outbox = new SqlOutbox(kind, db);
     this.reports = new SqlReports(db);
+    this.runs = new SqlRuns(db);
   }
 
   migrate(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { OutboxRepo } from './outbox-types.js';
 import type { OwnerRepo } from './owner-types.js';
 import type { ReportQueries } from './report-types.js';
+import type { RunRepo } from './run-types.js';
 
 /**
  * The domain store: files and their processing steps. One interface, a SQL implementation
@@ -89,6 +90,8 @@ export interface Store {
   readonly outbox: OutboxRepo;
   /** Housekeeping reads: stuck steps, summaries, usage. */
   readonly reports: ReportQueries;
+  /** Periodic job runs: one per (job, occurrence), with what each did. */
+  readonly runs: RunRepo;
   /** Create tables/indexes (idempotent, safe for several processes at once). */
   migrate(): Promise<void>;
   /** Throws if the store cannot answer a trivial query. */
