@@ -1,0 +1,46 @@
+import type { BlobStore } from '../../../src/blobs/types.js';
+import type { ReportQueries } from '../../../src/store/report-types.js';
+
+/** Where file blobs live, and how a key names its file: originals/<id>, thumbnails/<id>.webp. */
+export const FILE_BLOB_PREFIXES = ['originals/', 'thumbnails/'] as const;
+const BATCH = 500;
+
+export function fileIdOfKey(key: string): string | undefined {
+  for (const prefix of FILE_BLOB_PREFIXES) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    if (rest === '' || rest.includes('/')) return undefined;
+    return prefix === 'thumbnails/' ? rest.replace(/\.[^.]+$/, '') : rest;
+  }
+  return undefined;
+}
+
+/**
+ * Delete blobs under originals/ and thumbnails/ whose file record is gone and which were last
+ * written before `olderThan` (a blob younger than that may belong to an upload whose record is
+ * being written right now). Checked in batches, so memory stays flat over a large bucket.
+ */
+export async function purgeOrphanBlobs(blobs: BlobStore, reports: ReportQueries, olderThan: Date, signal?: AbortSignal): Promise<number> {
+  let purged = 0;
+  let batch: Array<{ key: string; fileId: string }> = [];
+  const flush = async () => {
+    const existing = await reports.existingFileIds([...new Set(batch.map((b) => b.fileId))]);
+    for (const b of batch) {
+      if (existing.has(b.fileId)) continue;
+      await blobs.delete(b.key);
+      purged++;
+    }
+    batch = [];
+  };
+  for (const prefix of FILE_BLOB_PREFIXES) {
+    for await (const blob of blobs.list(prefix)) {
+      signal?.throwIfAborted();
+      const fileId = fileIdOfKey(blob.key);
+      if (fileId === undefined || blob.lastModified.getTime() >= olderThan.getTime()) continue;
+      batch.push({ key: blob.key, fileId });
+      if (batch.length >= BATCH) await flush();
+    }
+  }
+  if (batch.length > 0) await flush();
+  return purged;
+}

@@ -1,0 +1,9 @@
+import type { FastifyInstance } from 'fastify';
+
+import { listSchedules } from '../schedules/list.js';
+import type { HttpDeps } from './server.js';
+
+/** GET /api/v1/schedules: each periodic job's schedule, next/last run and last counts. */
+export function scheduleRoutes(api: FastifyInstance, deps: Pick<HttpDeps, 'agenda' | 'store' | 'config'>): void {
+  api.get('/schedules', async () => ({ items: await listSchedules(deps.agenda, deps.store.runs, deps.config.schedules) }));
+}

@@ -1,0 +1,105 @@
+import { CronExpressionParser } from 'cron-parser';
+import humanInterval from 'human-interval';
+
+import { defaults } from '../../config/defaults.js';
+import { ErrorCodes, NightshiftError } from '../errors.js';
+
+/** The periodic jobs, each with one schedule. */
+export const PERIODIC_JOBS = ['cleanup-stuck', 'daily-summary', 'quota-check'] as const;
+export type PeriodicJob = (typeof PERIODIC_JOBS)[number];
+
+export interface Schedule {
+  readonly job: PeriodicJob;
+  /**
+   * What Agenda's every() gets: a cron expression ("0 * * * *", or six fields with seconds),
+   * milliseconds as a number, or a human interval ("15 minutes"). null: the schedule is off.
+   */
+  readonly every: string | number | null;
+  /** IANA timezone the cron expression is read in. */
+  readonly timezone: string;
+  /** Env key the schedule came from, for messages. */
+  readonly key: string;
+}
+
+/** SCHEDULE_CLEANUP_STUCK for cleanup-stuck, and so on. */
+export const scheduleKey = (job: PeriodicJob): string => `SCHEDULE_${job.toUpperCase().replace(/-/g, '_')}`;
+
+const DEFAULT_SCHEDULES: Record<PeriodicJob, string> = {
+  'cleanup-stuck': defaults.SCHEDULE_CLEANUP_STUCK,
+  'daily-summary': defaults.SCHEDULE_DAILY_SUMMARY,
+  'quota-check': defaults.SCHEDULE_QUOTA_CHECK,
+};
+
+export function isCron(expr: string): boolean {
+  return expr.trim().split(/\s+/).length >= 5;
+}
+
+/** Interval in ms of a non-cron schedule, or NaN. */
+export function intervalMs(every: string | number): number {
+  if (typeof every === 'number') return every;
+  if (/^\d+$/.test(every.trim())) return Number(every.trim());
+  const ms = humanInterval(every);
+  return typeof ms === 'number' ? ms : Number.NaN;
+}
+
+/**
+ * One schedule value as Agenda will read it, or an error message. Numbers are milliseconds
+ * (at least 1000); strings of five or six fields are cron; anything else must be a human
+ * interval Agenda understands.
+ */
+export function parseEvery(raw: string, timezone: string): { every: string | number | null } | { error: string } {
+  const value = raw.trim();
+  if (value.toLowerCase() === 'off') return { every: null };
+  if (/^\d+$/.test(value)) {
+    const ms = Number(value);
+    return ms >= 1000 ? { every: ms } : { error: `an interval in ms must be at least 1000, got ${value}` };
+  }
+  if (isCron(value)) {
+    try {
+      CronExpressionParser.parse(value, { tz: timezone, strict: false });
+      return { every: value };
+    } catch (err) {
+      return { error: `not a valid cron expression (${(err as Error).message})` };
+    }
+  }
+  const ms = intervalMs(value);
+  if (!Number.isFinite(ms) || ms < 1000) {
+    return { error: `must be a cron expression ("0 * * * *"), milliseconds, an interval such as "15 minutes", or off; got ${JSON.stringify(raw)}` };
+  }
+  return { every: value };
+}
+
+export function isValidTimeZoneName(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Schedules from the environment: `SCHEDULE_<JOB>` (cron, ms, human interval or `off`) and
+ * `SCHEDULE_<JOB>_TIMEZONE`, falling back to `SCHEDULE_TIMEZONE`. Every problem is collected
+ * and thrown as one CONFIG_INVALID naming the keys.
+ */
+export function parseSchedules(env: NodeJS.ProcessEnv): readonly Schedule[] {
+  const problems: string[] = [];
+  const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
+  const baseTz = blank(env.SCHEDULE_TIMEZONE) ?? defaults.SCHEDULE_TIMEZONE;
+  if (!isValidTimeZoneName(baseTz)) problems.push(`  SCHEDULE_TIMEZONE: must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(baseTz)}`);
+  const schedules: Schedule[] = [];
+  for (const job of PERIODIC_JOBS) {
+    const key = scheduleKey(job);
+    const tz = blank(env[`${key}_TIMEZONE`]) ?? baseTz;
+    if (tz !== baseTz && !isValidTimeZoneName(tz)) {
+      problems.push(`  ${key}_TIMEZONE: must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(tz)}`);
+      continue;
+    }
+    const parsed = parseEvery(blank(env[key]) ?? DEFAULT_SCHEDULES[job], isValidTimeZoneName(tz) ? tz : 'UTC');
+    if ('error' in parsed) problems.push(`  ${key}: ${parsed.error}`);
+    else schedules.push({ job, every: parsed.every, timezone: tz, key });
+  }
+  if (problems.length > 0) throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${problems.join('\n')}`);
+  return schedules;
+}
