@@ -37,4 +37,19 @@ export const defaults = {
   SUMMARY_TIMEZONE: 'UTC',
   /** Seconds between two stats log lines of a worker (in-process timer, not persisted). */
   STATS_INTERVAL_SECONDS: 30,
+  /**
+   * Periodic jobs: a cron expression (5 fields, or 6 with seconds), milliseconds, an interval
+   * such as "15 minutes", or `off`. Cron is read in SCHEDULE_TIMEZONE (or SCHEDULE_<JOB>_TIMEZONE).
+   */
+  SCHEDULE_CLEANUP_STUCK: '0 * * * *',
+  /** Hourly at minute 5: each run sends the summaries of owners whose SUMMARY_LOCAL_TIME has passed. */
+  SCHEDULE_DAILY_SUMMARY: '5 * * * *',
+  SCHEDULE_QUOTA_CHECK: '*/15 * * * *',
+  SCHEDULE_TIMEZONE: 'UTC',
+  /** Finished Agenda job records older than this are purged by cleanup-stuck (days). */
+  RETENTION_JOBS_DAYS: 7,
+  /** Sent/dead delivery-log rows older than this are purged by cleanup-stuck (days). */
+  RETENTION_NOTIFICATIONS_DAYS: 30,
+  /** A blob with no file record is purged once it is older than this (hours). */
+  ORPHAN_BLOB_MIN_AGE_HOURS: 24,
 } as const;

@@ -6,6 +6,7 @@ import { ErrorCodes, NightshiftError, errorCode } from './errors.js';
 import { isValidTimeZone } from './notify/quiet.js';
 import { readNotifierConfigs, type ConfiguredNotifier } from './notify/registry.js';
 import { parseNotifyConfig, type NotifyConfig } from './notify/rules.js';
+import { parseSchedules, type Schedule } from './schedules/spec.js';
 
 export type Role = 'all' | 'api' | 'worker';
 export type DatabaseKind = 'sqlite' | 'postgres' | 'mongodb';
@@ -54,6 +55,17 @@ export interface Config {
   readonly summaryTimeZone: string;
   /** Seconds between two stats lines in worker roles. */
   readonly statsIntervalSeconds: number;
+  /** One per periodic job (cleanup-stuck, daily-summary, quota-check); `every: null` is off. */
+  readonly schedules: readonly Schedule[];
+  /** Retention of what cleanup-stuck purges. */
+  readonly retention: {
+    /** Finished Agenda job records, days. */
+    readonly jobsDays: number;
+    /** Sent/dead delivery-log rows, days. */
+    readonly notificationsDays: number;
+    /** Minimum age of an orphaned blob before it is deleted, hours. */
+    readonly orphanBlobHours: number;
+  };
   /** Routing rules, admins, console fallback. */
   readonly notify: NotifyConfig;
   /** The notifiers whose config blocks are set (console always). */
@@ -105,6 +117,9 @@ const EnvSchema = z.object({
   SUMMARY_LOCAL_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h), e.g. 09:00').default(defaults.SUMMARY_LOCAL_TIME),
   SUMMARY_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as Asia/Tokyo').default(defaults.SUMMARY_TIMEZONE),
   STATS_INTERVAL_SECONDS: int(1, 3600).default(defaults.STATS_INTERVAL_SECONDS),
+  RETENTION_JOBS_DAYS: int(1, 36_500).default(defaults.RETENTION_JOBS_DAYS),
+  RETENTION_NOTIFICATIONS_DAYS: int(1, 36_500).default(defaults.RETENTION_NOTIFICATIONS_DAYS),
+  ORPHAN_BLOB_MIN_AGE_HOURS: int(1, 87_600).default(defaults.ORPHAN_BLOB_MIN_AGE_HOURS),
 });
 
 function deepFreeze<T>(value: T): T {
@@ -134,7 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'a
   };
   const notify = section(() => parseNotifyConfig(env));
   const notifiers = section(() => readNotifierConfigs(env));
-  if (!parsed.success || !notify || !notifiers) {
+  const schedules = section(() => parseSchedules(env));
+  if (!parsed.success || !notify || !notifiers || !schedules) {
     throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -190,6 +206,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'a
     summaryLocalTime: e.SUMMARY_LOCAL_TIME,
     summaryTimeZone: e.SUMMARY_TIMEZONE,
     statsIntervalSeconds: e.STATS_INTERVAL_SECONDS,
+    schedules,
+    retention: {
+      jobsDays: e.RETENTION_JOBS_DAYS,
+      notificationsDays: e.RETENTION_NOTIFICATIONS_DAYS,
+      orphanBlobHours: e.ORPHAN_BLOB_MIN_AGE_HOURS,
+    },
     notify,
     notifiers,
   });
