@@ -1,5 +1,6 @@
 import type { JobDefinition } from '../src/engine/job.js';
 import analyze from './analyze.js';
+import cleanupStuck from './cleanup-stuck.js';
 import dailySummary from './daily-summary.js';
 import deliverNotification from './deliver-notification.js';
 import ocr from './ocr.js';
@@ -8,4 +9,4 @@ import quotaCheck from './quota-check.js';
 import thumbnail from './thumbnail.js';
 
 /** Every job the core registers. A new job is one file in jobs/ plus one line here. */
-export const jobDefinitions: readonly JobDefinition[] = [processFile, analyze, thumbnail, ocr, deliverNotification, dailySummary, quotaCheck] as readonly JobDefinition[];
+export const jobDefinitions: readonly JobDefinition[] = [processFile, analyze, thumbnail, ocr, deliverNotification, cleanupStuck, dailySummary, quotaCheck] as readonly JobDefinition[];

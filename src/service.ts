@@ -16,6 +16,10 @@ import { startOutboxSweeper } from './notify/sweeper.js';
 import { buildHttp, checkBindSafety } from './http/server.js';
 import { createStats } from './stats.js';
 import type { Logger } from './logger.js';
+import type { EngineAccess } from './schedules/engine-access.js';
+import { recordRuns } from './schedules/runs.js';
+import { PERIODIC_JOBS } from './schedules/spec.js';
+import { syncSchedules } from './schedules/sync.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -89,13 +93,23 @@ export async function startService(config: Config, log: Logger): Promise<Service
     closers.push({ name: 'notifiers', close: () => notify.close() });
     closers.push({ name: 'ocr', close: () => closeSharedOcrPool() });
 
+    const workerName = `${hostname()}:${process.pid}:${config.role}`;
+    // Periodic jobs claim their occurrence in store.runs and record their counts there.
+    const definitions = jobDefinitions.map((def) =>
+      (PERIODIC_JOBS as readonly string[]).includes(def.name)
+        ? recordRuns(def, { schedule: config.schedules.find((s) => s.job === def.name), worker: workerName })
+        : def,
+    );
+    const engineAccess: EngineAccess = { agenda: undefined };
+    // Not a literal: the engine copies engineAccess into ctx.services for housekeeping jobs.
+    const services = { config, store, blobs, notify, engineAccess };
     const engine = await createEngine({
       backend: await createEngineBackend(engineDatabase(config.database), { redisUrl: config.redisUrl, log }),
-      definitions: jobDefinitions,
-      services: { config, store, blobs, notify },
+      definitions,
+      services,
       log,
       pollIntervalMs: config.pollIntervalMs,
-      name: `${hostname()}:${process.pid}:${config.role}`,
+      name: workerName,
       async onJobFailed(def, ctx, error) {
         // A failing delivery is reported by its own dead row, not by another notification.
         if (def.name === 'deliver-notification') return;
@@ -103,6 +117,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       },
     });
     engineRef = engine;
+    engineAccess.agenda = engine.agenda;
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
 
     // Listening from here, so the counts cover every run of this worker; the timer starts with the worker loop.
@@ -128,6 +143,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       await engine.startPublishing();
     }
     if (config.role !== 'api') {
+      await syncSchedules(engine.agenda, config.schedules, log.child({ component: 'schedules' }));
       await engine.start();
       stats?.start();
       const sweeper = startOutboxSweeper(store, engine, log);

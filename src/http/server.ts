@@ -16,6 +16,7 @@ import { healthRoutes } from './health.js';
 import { lineWebhookRoutes } from './line-webhook.js';
 import { notificationRoutes } from './notifications.js';
 import { ownerRoutes } from './owners.js';
+import { scheduleRoutes } from './schedules.js';
 import { summaryChartRoutes, summaryRoutes } from './summaries.js';
 import { metricsRoute } from '../metrics.js';
 import type { NotifyHub } from '../notify/hub.js';
@@ -75,6 +76,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
       fileRoutes(api, deps);
       ownerRoutes(api, deps);
       notificationRoutes(api, deps);
+      scheduleRoutes(api, deps);
       summaryRoutes(api, deps);
     },
     { prefix: '/api/v1' },
