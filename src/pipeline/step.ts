@@ -50,6 +50,7 @@ export function defineStep(spec: StepSpec): JobDefinition<StepName> {
       }
       await store.startStep(file.id, spec.name);
       const started = performance.now();
+      const stopBeating = startHeartbeat(ctx, file.id, spec.name, spec.timeoutMs);
       try {
         const bytes = await buffer(await blobs.get(file.blobKey));
         ctx.signal.throwIfAborted();
@@ -61,6 +62,8 @@ export function defineStep(spec: StepSpec): JobDefinition<StepName> {
         // The engine decides whether another attempt follows; until then the step waits as pending.
         await store.finishStep(file.id, spec.name, { status: 'pending', durationMs: Math.round(performance.now() - started), error });
         throw err;
+      } finally {
+        stopBeating();
       }
       await settleFile(ctx.services, file.id, ctx.log);
     },
@@ -76,4 +79,19 @@ export function defineStep(spec: StepSpec): JobDefinition<StepName> {
       await settleFile(ctx.services, ctx.data.fileId, ctx.log);
     },
   });
+}
+
+/**
+ * While a step runs, tell the store (heartbeatAt, read by cleanup-stuck) and the engine (the
+ * Agenda lock) that it is alive: several beats per time limit, so one slow beat is no false alarm.
+ */
+function startHeartbeat(ctx: JobContext<StepName>, fileId: string, step: StepName, timeoutMs: number): () => void {
+  const everyMs = Math.min(60_000, Math.max(1_000, Math.floor(timeoutMs / 5)));
+  const timer = setInterval(() => {
+    Promise.all([ctx.services.store.heartbeatStep(fileId, step), ctx.heartbeat()]).catch((err: unknown) =>
+      ctx.log.debug({ err }, 'heartbeat failed'),
+    );
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
