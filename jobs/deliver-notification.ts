@@ -1,4 +1,5 @@
 import { defineJob } from '../src/engine/job.js';
+import { RetryLaterError } from '../src/errors.js';
 import { messageFromJson, renderDigest } from '../src/notify/render.js';
 import type { ChannelName, MessageItem, NotifyEvent } from '../src/notify/notifier.js';
 
@@ -17,19 +18,22 @@ const SEND_TIMEOUT_MS = 30_000;
 export default defineJob({
   name: 'deliver-notification',
   concurrency: 10,
-  // Agenda retries only infrastructure failures (the store unreachable); send failures are handled below.
-  attempts: 5,
-  backoffMs: 5_000,
+  // The outbox row decides when a notification is dead (MAX_DELIVERY_ATTEMPTS); Agenda only
+  // carries out the retries, so its own limit is set out of the way.
+  attempts: 1_000,
+  backoffMs: FIRST_RETRY_MS,
   timeoutMs: SEND_TIMEOUT_MS + 10_000,
   async handler(ctx) {
-    const { store, notify, enqueue } = ctx.services;
+    const { store, notify } = ctx.services;
     const now = new Date();
     const row = await store.outbox.claim(ctx.data.notificationId, now, SEND_TIMEOUT_MS + 20_000);
     if (!row) return; // sent, dead, not due yet, or another worker holds it
     const log = ctx.log.child({ notificationId: row.id, channel: row.channel, event: row.event });
-    const reschedule = async (error: string, at: Date) => {
+    // Agenda retries this same job at `at` (a job must not re-schedule itself: Agenda saves
+    // the finished run's state over it).
+    const reschedule = async (error: string, at: Date): Promise<never> => {
       await store.outbox.markFailed(row.id, error, at);
-      await enqueue('deliver-notification', { notificationId: row.id }, { runAt: at, uniqueBy: 'notificationId' });
+      throw new RetryLaterError(`${row.channel}: ${error}`, Math.max(0, at.getTime() - Date.now()));
     };
 
     const channel = row.channel as ChannelName;
@@ -41,8 +45,7 @@ export default defineJob({
     const pause = notify.pausedUntil(channel, now);
     if (pause) {
       // A pause is not the message's fault: give the attempt back by not counting it as a failure cause.
-      await reschedule(`${channel} is paused until ${pause.toISOString()}`, pause);
-      return;
+      return reschedule(`${channel} is paused until ${pause.toISOString()}`, pause);
     }
 
     const message = row.digestKey
@@ -69,8 +72,7 @@ export default defineJob({
             attempts: row.attempts,
             error: `${channel} stopped sending until ${result.pauseChannelUntil.toISOString()}: ${result.error}`,
           });
-          await reschedule(result.error, result.pauseChannelUntil);
-          return;
+          return reschedule(result.error, result.pauseChannelUntil);
         }
         if (row.attempts >= MAX_DELIVERY_ATTEMPTS) {
           await store.outbox.markDead(row.id, `gave up after ${row.attempts} attempts: ${result.error}`);
@@ -80,8 +82,7 @@ export default defineJob({
         const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (row.attempts - 1));
         const delay = Math.max(result.retryAfterMs ?? 0, backoff);
         log.info({ error: result.error, delay }, 'notification attempt failed; will retry');
-        await reschedule(result.error, new Date(Date.now() + delay));
-        return;
+        return reschedule(result.error, new Date(Date.now() + delay));
       }
     }
   },

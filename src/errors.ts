@@ -21,6 +21,7 @@ export const ErrorCodes = {
   INVALID_KEY: 'INVALID_KEY',
   MODEL_LOAD_FAILED: 'MODEL_LOAD_FAILED',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  RETRY_LATER: 'RETRY_LATER',
   INTERNAL: 'INTERNAL',
 } as const;
 
@@ -43,9 +44,24 @@ export class NightshiftError extends Error {
  * wrapper marks the attempt as the last one instead of backing off.
  */
 export class PermanentError extends NightshiftError {
+  /** A brand, so the type is not structurally the same as every other NightshiftError. */
+  readonly permanent = true;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, { status: 422, ...options });
     this.name = 'PermanentError';
+  }
+}
+
+/**
+ * Thrown by a job whose attempt failed for a reason that says when to come back (a rate
+ * limit, a paused channel, a computed backoff): the engine retries after `retryAfterMs`.
+ */
+export class RetryLaterError extends NightshiftError {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super(ErrorCodes.RETRY_LATER, message, { status: 503 });
+    this.name = 'RetryLaterError';
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -1,6 +1,6 @@
 import { Agenda, type Job } from 'agenda';
 
-import { ErrorCodes, NightshiftError, isPermanent, toError } from '../errors.js';
+import { ErrorCodes, NightshiftError, RetryLaterError, isPermanent, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EngineBackend } from './backends.js';
 import type { Enqueue, JobContext, JobDefinition, JobName, JobPayloads, JobServices } from './job.js';
@@ -79,7 +79,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       // The time limit aborts the attempt, so a lock older than that plus a margin belongs to a dead worker.
       lockLifetime: def.timeoutMs + 30_000,
       ...(def.priority !== undefined ? { priority: def.priority } : {}),
-      backoff: (ctx) => (isPermanent(ctx.error) || ctx.attempt >= def.attempts ? null : def.backoffMs * 2 ** (ctx.attempt - 1)),
+      backoff: (ctx) => {
+        if (isPermanent(ctx.error) || ctx.attempt >= def.attempts) return null;
+        return ctx.error instanceof RetryLaterError ? ctx.error.retryAfterMs : def.backoffMs * 2 ** (ctx.attempt - 1);
+      },
     });
   }
 
@@ -113,7 +116,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     } catch (thrown) {
       const err = toError(signal.aborted && !(thrown instanceof NightshiftError) ? (signal.reason ?? thrown) : thrown);
       const last = isPermanent(err) || attempt >= def.attempts;
-      jobLog.warn({ err, last }, last ? 'job failed for good' : 'job attempt failed; will retry');
+      if (err instanceof RetryLaterError && !last) jobLog.info({ reason: err.message, retryAfterMs: err.retryAfterMs }, 'job will retry later');
+      else jobLog.warn({ err, last }, last ? 'job failed for good' : 'job attempt failed; will retry');
       if (last) {
         for (const hook of [def.onFailed?.bind(def), options.onJobFailed && ((c: JobContext, e: Error) => options.onJobFailed!(def, c, e))]) {
           if (!hook) continue;

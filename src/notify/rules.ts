@@ -57,7 +57,7 @@ const RulePatch = z
     windowMs: z.number().int().min(0).max(7 * 24 * 3_600_000).optional(),
   })
   .strict();
-const RulesPatch = z.record(z.enum(Object.keys(DEFAULT_RULES) as [NotifyEvent, ...NotifyEvent[]]), RulePatch);
+const RulesPatch = z.partialRecord(z.enum(Object.keys(DEFAULT_RULES) as [NotifyEvent, ...NotifyEvent[]]), RulePatch);
 
 function invalid(key: string, msg: string): NightshiftError {
   return new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${key}: ${msg}`);
