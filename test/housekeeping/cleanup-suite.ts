@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import cleanupStuck from '../../jobs/cleanup-stuck.js';
+import { purgeOrphanBlobs } from '../../jobs/lib/cleanup/blobs.js';
+import { recoverStuckSteps } from '../../jobs/lib/cleanup/stuck.js';
+import { createBlobStore } from '../../src/blobs/index.js';
+import type { BlobStore } from '../../src/blobs/types.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { JobContext, JobServices } from '../../src/engine/job.js';
+import { createLogger } from '../../src/logger.js';
+import type { NotifyHub } from '../../src/notify/hub.js';
+import { createStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+import { createTempDir } from '../helpers/env.js';
+
+const log = createLogger('silent');
+const LIMITS = { analyze: { timeoutMs: 60_000, attempts: 3 }, thumbnail: { timeoutMs: 60_000, attempts: 3 }, ocr: { timeoutMs: 120_000, attempts: 3 } };
+
+/** Cleanup over a real store and a real local blob directory; `database` opens the store under test. */
+export function cleanupSuite(database: () => Promise<{ database: Config['database']; drop(): Promise<void> }>): void {
+  let store: Store;
+  let blobs: BlobStore;
+  let tmp: Awaited<ReturnType<typeof createTempDir>>;
+  let drop: () => Promise<void>;
+  const enqueued: Array<{ name: string; fileId: string }> = [];
+  const emitted: Array<{ event: string; payload: unknown }> = [];
+  let services: JobServices;
+
+  before(async () => {
+    tmp = await createTempDir();
+    const db = await database();
+    drop = db.drop;
+    store = await createStore(db.database, { log });
+    await store.migrate();
+    blobs = await createBlobStore({ kind: 'local', dir: join(tmp.dir, 'blobs') }, { log });
+    const notify = { emit: async (event: string, payload: unknown) => (emitted.push({ event, payload }), []) } as unknown as NotifyHub;
+    services = {
+      config: loadConfig({ DATA_DIR: tmp.dir }),
+      store,
+      blobs,
+      notify,
+      enqueue: async (name, payload) => void enqueued.push({ name, fileId: (payload as { fileId: string }).fileId }),
+    };
+  });
+  after(async () => {
+    await store?.close();
+    await blobs?.close();
+    await drop?.();
+    await tmp?.remove();
+  });
+
+  async function runningFile(id: string, attempts: number): Promise<void> {
+    await store.createFile({ id, owner: 'ann', filename: `${id}.png`, contentType: 'image/png', size: 10, blobKey: `originals/${id}` });
+    await store.startProcessing(id, 'image/png', [
+      { name: 'analyze', status: 'pending' },
+      { name: 'thumbnail', status: 'skipped' },
+      { name: 'ocr', status: 'skipped' },
+    ]);
+    for (let i = 0; i < attempts; i++) await store.startStep(id, 'analyze');
+  }
+
+  test('a silent step is re-enqueued while attempts remain, else the file fails as stuck and file.stuck is emitted', async () => {
+    await runningFile('f-retry', 1);
+    await runningFile('f-dead', 3);
+    await runningFile('f-alive', 1);
+    const later = new Date(Date.now() + 25 * 60_000);
+    // f-alive's Agenda job is reported locked by a dead worker: it is recovered too.
+    const r = await recoverStuckSteps(services, LIMITS, new Set(['analyze:f-alive']), later, log);
+    assert.deepEqual(r, { reEnqueued: 2, failedStuck: 1 });
+    assert.deepEqual(enqueued.map((e) => e.fileId).sort(), ['f-alive', 'f-retry']);
+    const retry = await store.getFile('f-retry');
+    assert.equal(retry?.status, 'processing');
+    assert.equal(retry?.steps[0]?.status, 'pending');
+    const dead = await store.getFile('f-dead');
+    assert.equal(dead?.status, 'failed');
+    assert.equal(dead?.error, 'analyze: stuck — no progress for 25 min');
+    assert.equal(emitted.length, 1);
+    assert.equal(emitted[0]?.event, 'file.stuck');
+    assert.equal((emitted[0]?.payload as { fileId: string; step: string }).fileId, 'f-dead');
+
+    await runningFile('f-fresh', 1);
+    const quiet = await recoverStuckSteps(services, LIMITS, new Set(), new Date(Date.now() + 30_000), log);
+    assert.deepEqual(quiet, { reEnqueued: 0, failedStuck: 0 }, 'a step within its time limit is left alone');
+  });
+
+  test('orphan blobs older than the cutoff go; younger and referenced ones stay', async () => {
+    await store.createFile({ id: 'kept', owner: 'ann', filename: 'k.png', contentType: 'image/png', size: 1, blobKey: 'originals/kept' });
+    for (const key of ['originals/kept', 'thumbnails/kept.webp', 'originals/gone-old', 'thumbnails/gone-old.webp', 'originals/gone-young', 'other/keep-me']) {
+      await blobs.put(key, Buffer.from('x'));
+    }
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    for (const key of ['originals/kept', 'thumbnails/kept.webp', 'originals/gone-old', 'thumbnails/gone-old.webp', 'other/keep-me']) {
+      await utimes(join(tmp.dir, 'blobs', key), twoDaysAgo, twoDaysAgo);
+    }
+    const purged = await purgeOrphanBlobs(blobs, store.reports, new Date(Date.now() - 86_400_000));
+    assert.equal(purged, 2);
+    assert.equal(await blobs.head('originals/gone-old'), null);
+    assert.equal(await blobs.head('thumbnails/gone-old.webp'), null);
+    for (const key of ['originals/kept', 'thumbnails/kept.webp', 'originals/gone-young', 'other/keep-me']) assert.notEqual(await blobs.head(key), null, key);
+  });
+
+  test('the job returns its counts and purges old job runs', async () => {
+    await store.runs.begin({ job: 'cleanup-stuck', occurrence: 'old', worker: 'w', staleBefore: new Date(0) });
+    await store.runs.finish('cleanup-stuck', 'old', { status: 'succeeded', result: {} });
+    const ctx = {
+      jobId: 'j1',
+      name: 'cleanup-stuck',
+      data: {},
+      attempt: 1,
+      maxAttempts: 2,
+      log,
+      signal: new AbortController().signal,
+      heartbeat: async () => undefined,
+      services: { ...services, config: loadConfig({ DATA_DIR: tmp.dir, RETENTION_JOBS_DAYS: '1' }) },
+    } satisfies JobContext<'cleanup-stuck'>;
+    const counts = (await (cleanupStuck.handler(ctx) as Promise<unknown>)) as Record<string, number>;
+    assert.deepEqual(Object.keys(counts).sort(), ['blobsPurged', 'failedStuck', 'jobsPurged', 'locksReleased', 'notificationsPurged', 'reEnqueued', 'runsPurged']);
+    assert.equal(counts.runsPurged, 0, 'a run of today is kept');
+    // Claiming again: a finished occurrence is never run twice; a failed one may be retried.
+    assert.equal(await store.runs.begin({ job: 'cleanup-stuck', occurrence: 'old', worker: 'w2', staleBefore: new Date() }), false);
+    await store.runs.begin({ job: 'x', occurrence: 'o', worker: 'w', staleBefore: new Date(0) });
+    assert.equal(await store.runs.begin({ job: 'x', occurrence: 'o', worker: 'w2', staleBefore: new Date(0) }), false, 'a live run is not taken over');
+    await store.runs.finish('x', 'o', { status: 'failed', error: 'boom' });
+    assert.equal(await store.runs.begin({ job: 'x', occurrence: 'o', worker: 'w2', staleBefore: new Date(0) }), true, 'a failed run is retried');
+  });
+}
