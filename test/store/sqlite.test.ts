@@ -57,7 +57,7 @@ describe('sqlite store across processes', () => {
     const db = new BetterSqlite3(path, { readonly: true });
     try {
       const applied = db.prepare('select name from nightshift_migrations').all();
-      assert.deepEqual(applied, [{ name: '0001_files_and_steps' }, { name: '0002_owners_outbox_usage' }]);
+      assert.deepEqual(applied, [{ name: '0001_files_and_steps' }, { name: '0002_owners_outbox_usage' }, { name: '0003_job_runs' }]);
       assert.equal((db.prepare('select count(*) as n from files').get() as { n: number }).n, 4);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     } finally {
