@@ -56,6 +56,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const closeAll = async () => {
     for (const { name, close } of closers.reverse()) {
       try {
+        log.debug({ component: name }, 'closing');
         await close();
       } catch (err) {
         log.error({ err: toError(err), component: name }, 'error while closing');

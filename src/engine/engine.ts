@@ -156,7 +156,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (stopped) return;
       stopped = true;
       if (started) {
+        log.debug('draining');
         const result = await agenda.drain({ timeout: timeoutMs, closeConnection: false });
+        log.debug({ result }, 'drained');
         if (result.timedOut) {
           log.warn({ running: result.running }, 'drain timed out: aborting running jobs');
           shutdown.abort(new NightshiftError(ErrorCodes.ABORTED, 'the worker is shutting down'));
@@ -165,7 +167,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         }
       }
       if (publishing) await channel?.disconnect();
+      log.debug('disconnecting backend');
       await backend.backend.disconnect();
+      log.debug('backend disconnected');
     },
     running: () => active,
   };
