@@ -141,7 +141,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });
       url = await http.listen({ port: config.port, host: config.host });
-      await engine.startPublishing();
+      // A worker's start() connects the channel itself; connecting twice would leak a listener.
+      if (config.role === 'api') await engine.startPublishing();
     }
     if (config.role !== 'api') {
       await syncSchedules(engine.agenda, config.schedules, log.child({ component: 'schedules' }));

@@ -147,6 +147,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       await agenda.start();
     },
     async startPublishing() {
+      if (started) return;
       if (channel && channel.state !== 'connected') {
         await channel.connect();
         publishing = true;
