@@ -35,14 +35,18 @@ export interface RefillOptions {
 }
 
 /**
- * Wraps a notification channel so that each job completion wakes this process's own job
- * processor for that job name.
+ * Wraps any notification channel (ours on SQLite, LISTEN/NOTIFY, Redis, change streams) with
+ * local wake-ups Agenda needs but does not make:
  *
- * Why: with a lock limit (needed so one worker does not lock a whole backlog before starting
- * anything), Agenda refills its locked-job buffer only on a poll tick or a wake-up. Without
- * this, a worker that drained its buffer idles until the next tick even with thousands of jobs
- * queued. The wake-up is local (no I/O) and delivered on setImmediate, after Agenda has
- * released the finished job's slot.
+ * - Refill on completion: each finished job wakes this process's own job processor for that
+ *   job name. With a lock limit (needed so one worker does not lock a whole backlog before
+ *   starting anything), Agenda refills its locked-job buffer only on a poll tick or a wake-up;
+ *   without this a worker that drained its buffer idles until the next tick with thousands of
+ *   jobs queued. Local (no I/O), on setImmediate, after Agenda has released the finished slot.
+ * - Timed wake: a job announced for the near future (a retry backoff, a short delay) is woken
+ *   again once due, covering an Agenda timer race (see wakeAt).
+ * - State events stay local unless broadcastStates; publish() can be dropped when the database
+ *   announces saves itself (forwardPublish).
  */
 export class RefillOnCompleteChannel implements NotificationChannel {
   private readonly local = new Set<NotificationHandler>();
