@@ -1,5 +1,4 @@
 import { defineJob } from '../src/engine/job.js';
-import { agendaOf } from '../src/schedules/engine-access.js';
 import type { StepName } from '../src/store/types.js';
 import analyze from './analyze.js';
 import { purgeOrphanBlobs } from './lib/cleanup/blobs.js';
@@ -27,12 +26,9 @@ export default defineJob({
   async handler(ctx) {
     const { config, store, blobs } = ctx.services;
     const now = new Date();
-    const agenda = agendaOf(ctx.services);
+    const agenda = ctx.services.agenda;
     const jobsBefore = new Date(now.getTime() - config.retention.jobsDays * DAY_MS);
-    const records = agenda
-      ? await sweepJobRecords(agenda, jobsBefore, now)
-      : { locksReleased: 0, jobsPurged: 0, deadFileJobs: new Set<string>() };
-    if (!agenda) ctx.log.warn('no engine access: Agenda locks and records were not swept');
+    const records = await sweepJobRecords(agenda, jobsBefore, now);
     await ctx.heartbeat();
     const stuck = await recoverStuckSteps(ctx.services, LIMITS, records.deadFileJobs, now, ctx.log);
     await ctx.heartbeat();
@@ -50,6 +46,6 @@ export default defineJob({
     };
     ctx.log.info({ counts }, 'cleanup-stuck done');
     // The run record wrapper (src/schedules/runs.ts) stores these counts.
-    return counts as unknown as void;
+    return counts;
   },
 });

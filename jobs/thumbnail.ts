@@ -7,13 +7,12 @@ export const step: StepSpec = {
   name: 'thumbnail',
   concurrency: 2,
   timeoutMs: 30_000,
+  derivedBytes: (result) => (typeof result.thumbnailBytes === 'number' ? result.thumbnailBytes : 0),
   async run({ file, bytes, ctx }) {
     const thumb = await makeThumbnail(bytes, { maxPixels: ctx.services.config.maxImagePixels, signal: ctx.signal });
     const key = thumbnailKey(file.id);
     await ctx.services.blobs.put(key, thumb.data, { contentType: 'image/webp', signal: ctx.signal });
-    // Derived blobs count against the owner's quota.
-    await ctx.services.store.reports.addDerivedBytes(file.id, thumb.data.length);
-    return { thumbnailKey: key, thumbnailWidth: thumb.width, thumbnailHeight: thumb.height };
+    return { thumbnailKey: key, thumbnailWidth: thumb.width, thumbnailHeight: thumb.height, thumbnailBytes: thumb.data.length };
   },
 };
 

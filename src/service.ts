@@ -16,7 +16,6 @@ import { startOutboxSweeper } from './notify/sweeper.js';
 import { buildHttp, checkBindSafety } from './http/server.js';
 import { createStats } from './stats.js';
 import type { Logger } from './logger.js';
-import type { EngineAccess } from './schedules/engine-access.js';
 import { recordRuns } from './schedules/runs.js';
 import { PERIODIC_JOBS } from './schedules/spec.js';
 import { syncSchedules } from './schedules/sync.js';
@@ -101,9 +100,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
         ? recordRuns(def, { schedule: config.schedules.find((s) => s.job === def.name), worker: workerName })
         : def,
     );
-    const engineAccess: EngineAccess = { agenda: undefined };
-    // Not a literal: the engine copies engineAccess into ctx.services for housekeeping jobs.
-    const services = { config, store, blobs, notify, engineAccess };
+    const services = { config, store, blobs, notify };
     const engine = await createEngine({
       backend: await createEngineBackend(engineDatabase(config.database), { redisUrl: config.redisUrl, log }),
       definitions,
@@ -118,7 +115,6 @@ export async function startService(config: Config, log: Logger): Promise<Service
       },
     });
     engineRef = engine;
-    engineAccess.agenda = engine.agenda;
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
 
     // Listening from here, so the counts cover every run of this worker; the timer starts with the worker loop.

@@ -8,7 +8,7 @@ import type { Enqueue, JobContext, JobDefinition, JobName, JobPayloads, JobServi
 export interface EngineOptions {
   readonly backend: EngineBackend;
   readonly definitions: readonly JobDefinition[];
-  readonly services: Omit<JobServices, 'enqueue'>;
+  readonly services: Omit<JobServices, 'enqueue' | 'agenda'>;
   readonly log: Logger;
   /** Poll interval when no wake-up arrives, ms. */
   readonly pollIntervalMs: number;
@@ -70,7 +70,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     if (opts?.runAt !== undefined) job.schedule(opts.runAt);
     await job.save();
   };
-  const services: JobServices = { ...options.services, enqueue };
+  const services: JobServices = { ...options.services, enqueue, agenda };
 
   for (const def of options.definitions) {
     agenda.define(def.name, (job: Job<JobPayloads[JobName]>) => runJob(def, job), {

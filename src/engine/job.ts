@@ -1,3 +1,5 @@
+import type { Agenda } from 'agenda';
+
 import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -41,7 +43,12 @@ export interface JobServices {
   readonly blobs: BlobStore;
   readonly enqueue: Enqueue;
   readonly notify: NotifyHub;
+  /** The engine's job records, for housekeeping (release dead locks, purge finished records). */
+  readonly agenda: Agenda;
 }
+
+/** What a job did, as counts: periodic jobs' results are stored with their run and logged. */
+export type JobCounts = Readonly<Record<string, number>>;
 
 export interface JobContext<N extends JobName = JobName> {
   readonly jobId: string;
@@ -71,7 +78,7 @@ export interface JobDefinition<N extends JobName = JobName> {
   readonly timeoutMs: number;
   /** Higher runs first among due jobs (Agenda priority, -20..20). */
   readonly priority?: number;
-  handler(ctx: JobContext<N>): Promise<void>;
+  handler(ctx: JobContext<N>): Promise<void | JobCounts>;
   /**
    * Called once after the last attempt failed (attempts exhausted, or a PermanentError),
    * before the engine records the failure. Errors thrown here are logged, not retried.

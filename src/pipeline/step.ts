@@ -24,6 +24,8 @@ export interface StepSpec {
    * PermanentError for input that will never work; anything else is retried.
    */
   run(input: StepInput): Promise<Record<string, unknown>>;
+  /** Bytes of derived blobs the result stored (thumbnails): they count against the owner's quota. */
+  derivedBytes?(result: Record<string, unknown>): number;
 }
 
 /**
@@ -56,6 +58,8 @@ export function defineStep(spec: StepSpec): JobDefinition<StepName> {
         ctx.signal.throwIfAborted();
         const result = await spec.run({ file, bytes, ctx });
         ctx.signal.throwIfAborted();
+        const derived = spec.derivedBytes?.(result) ?? 0;
+        if (derived > 0) await store.reports.addDerivedBytes(file.id, derived);
         await store.finishStep(file.id, spec.name, { status: 'completed', durationMs: Math.round(performance.now() - started), result });
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

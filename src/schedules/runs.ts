@@ -4,7 +4,7 @@ import type { JobContext, JobDefinition, JobName } from '../engine/job.js';
 import { toError } from '../errors.js';
 import { intervalMs, isCron, type Schedule } from './spec.js';
 
-/** What a periodic job did, as counts. A handler returns one (its declared type stays Promise<void>). */
+/** What a periodic job did, as counts (the handler's return value). */
 export type RunCounts = Readonly<Record<string, number>>;
 
 /**
@@ -73,7 +73,7 @@ export function recordRuns<N extends JobName>(def: JobDefinition<N>, options: Re
         return;
       }
       try {
-        const counts = countsOf(await (def.handler(ctx) as Promise<unknown>));
+        const counts = countsOf(await def.handler(ctx));
         await runs.finish(def.name, occurrence, { status: 'succeeded', result: counts });
         ctx.log.info({ occurrence, counts, ms: Date.now() - started.getTime() }, `${def.name} finished`);
       } catch (err) {

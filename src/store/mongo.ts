@@ -180,7 +180,7 @@ export class MongoStore implements Store {
   async resetForReprocess(id: string): Promise<boolean> {
     const r = await this.#files.updateOne(
       { _id: id, status: { $ne: 'processing' } },
-      { $set: { status: 'uploaded', error: null, startedAt: null, completedAt: null, steps: [] }, $inc: { rev: 1 } },
+      { $set: { status: 'uploaded', error: null, startedAt: null, completedAt: null, steps: [], derivedBytes: 0 }, $inc: { rev: 1 } },
     );
     return r.matchedCount === 1;
   }

@@ -167,7 +167,7 @@ export class SqlStore implements Store {
     return this.#db.transaction().execute(async (trx: Transaction<Database>) => {
       const reset = await trx
         .updateTable('files')
-        .set({ status: 'uploaded', error: null, started_at: null, completed_at: null })
+        .set({ status: 'uploaded', error: null, started_at: null, completed_at: null, derived_bytes: 0 })
         .where('id', '=', id)
         .where('status', '!=', 'processing')
         .returning('id')

@@ -3,16 +3,20 @@ import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { Agenda } from 'agenda';
+
 import cleanupStuck from '../../jobs/cleanup-stuck.js';
 import { purgeOrphanBlobs } from '../../jobs/lib/cleanup/blobs.js';
 import { recoverStuckSteps } from '../../jobs/lib/cleanup/stuck.js';
 import { createBlobStore } from '../../src/blobs/index.js';
 import type { BlobStore } from '../../src/blobs/types.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createEngineBackend, type EngineBackend } from '../../src/engine/backends.js';
 import type { JobContext, JobServices } from '../../src/engine/job.js';
 import { createLogger } from '../../src/logger.js';
 import type { NotifyHub } from '../../src/notify/hub.js';
 import { createStore } from '../../src/store/index.js';
+import { engineDatabase } from '../../src/service.js';
 import type { Store } from '../../src/store/types.js';
 import { createTempDir } from '../helpers/env.js';
 
@@ -28,6 +32,8 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
   const enqueued: Array<{ name: string; fileId: string }> = [];
   const emitted: Array<{ event: string; payload: unknown }> = [];
   let services: JobServices;
+  let agenda: Agenda;
+  let engineBackend: EngineBackend | undefined;
 
   before(async () => {
     tmp = await createTempDir();
@@ -36,16 +42,21 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
     store = await createStore(db.database, { log });
     await store.migrate();
     blobs = await createBlobStore({ kind: 'local', dir: join(tmp.dir, 'blobs') }, { log });
+    engineBackend = await createEngineBackend(engineDatabase(db.database), { log });
+    agenda = new Agenda({ backend: engineBackend.backend });
+    await agenda.ready;
     const notify = { emit: async (event: string, payload: unknown) => (emitted.push({ event, payload }), []) } as unknown as NotifyHub;
     services = {
       config: loadConfig({ DATA_DIR: tmp.dir }),
       store,
       blobs,
       notify,
+      agenda,
       enqueue: async (name, payload) => void enqueued.push({ name, fileId: (payload as { fileId: string }).fileId }),
     };
   });
   after(async () => {
+    await engineBackend?.backend.disconnect();
     await store?.close();
     await blobs?.close();
     await drop?.();

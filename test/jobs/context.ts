@@ -97,6 +97,11 @@ export function stepContext<N extends StepName>(name: N, config: Config, blobs: 
         },
       }),
       enqueue: async () => {},
+      agenda: new Proxy({} as JobContext['services']['agenda'], {
+        get() {
+          throw new Error('the engine is not available to a step run in these tests');
+        },
+      }),
       notify: new Proxy({} as JobContext['services']['notify'], {
         get() {
           throw new Error('notifications are not available to a step run in these tests');

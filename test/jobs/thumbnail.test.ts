@@ -27,8 +27,8 @@ describe('thumbnail step', () => {
     const blobs = dirBlobStore(tmp.dir);
     const ctx = stepContext('thumbnail', testConfig(tmp.dir), blobs);
     const result = await runThumbnail(ctx, photo);
-    assert.deepEqual(result, { thumbnailKey: 'thumbnails/f1.webp', thumbnailWidth: 300, thumbnailHeight: 225 });
     const stored = await readBlob(tmp.dir, 'thumbnails/f1.webp');
+    assert.deepEqual(result, { thumbnailKey: 'thumbnails/f1.webp', thumbnailWidth: 300, thumbnailHeight: 225, thumbnailBytes: stored.length });
     assert.equal(sniffType(stored).mime, 'image/webp');
     const meta = await sharp(stored).metadata();
     assert.equal(meta.format, 'webp');
