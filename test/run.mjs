@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Runs the compiled tests with node's own runner. `--smoke` runs the fast subset and stops at
-// the first failure. TEST_POSTGRES_URL defaults to the local server when one answers.
+// Runs the compiled tests with node's own runner. `--smoke` runs a fast subset one file at a
+// time and stops at the first failure. TEST_POSTGRES_URL defaults to the local server.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
+const SMOKE = ['style.test.js', 'blobs/keys.test.js', 'e2e/http.test.js', 'store/sqlite.test.js', 'engine/sqlite.test.js', 'jobs/sniff.test.js'];
 
 const smoke = process.argv.includes('--smoke');
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist', 'test');
@@ -16,16 +18,23 @@ function collect(dir) {
   for (const entry of readdirSync(dir)) {
     const p = join(dir, entry);
     if (statSync(p).isDirectory()) out.push(...collect(p));
-    else if (entry.endsWith('.test.js') && (!smoke || entry.includes('.smoke.'))) out.push(p);
+    else if (entry.endsWith('.test.js')) out.push(p);
   }
   return out.sort();
 }
-const files = collect(root);
 const env = { ...process.env };
 env.TEST_POSTGRES_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
 env.LOG_LEVEL ??= 'silent';
 // Agenda leaves referenced lock-check timers behind after stop (up to half a lock lifetime):
 // without force-exit each test file would linger minutes after its last test.
-const args = ['--test', '--test-concurrency=2', '--test-timeout=300000', '--test-force-exit'];
-const r = spawnSync(process.execPath, [...args, ...files], { stdio: 'inherit', env });
-process.exit(r.status ?? 1);
+const args = ['--test', '--test-timeout=300000', '--test-force-exit'];
+const run = (files, extra = []) => spawnSync(process.execPath, [...args, ...extra, ...files], { stdio: 'inherit', env }).status ?? 1;
+
+if (smoke) {
+  for (const f of SMOKE.map((s) => join(root, s))) {
+    const status = run([f]);
+    if (status !== 0) process.exit(status);
+  }
+  process.exit(0);
+}
+process.exit(run(collect(root), ['--test-concurrency=2']));

@@ -46,6 +46,10 @@ const LOCK_SLACK = 2;
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { backend, log } = options;
+  // Agenda's constructor connects without handling a failure (its ready promise would never
+  // settle): connect first, so a wrong DATABASE_URL fails start-up with the driver's error.
+  // Every backend's connect() is idempotent.
+  await backend.backend.connect();
   const agenda = new Agenda({
     backend: backend.backend,
     ...(backend.notificationChannel ? { notificationChannel: backend.notificationChannel } : {}),
