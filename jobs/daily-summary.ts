@@ -16,5 +16,6 @@ export default defineJob({
     const started = performance.now();
     const result = await runDailySummary(ctx.services, new Date(), ctx.log, ctx.signal, () => ctx.heartbeat());
     ctx.log.info({ ...result, ms: Math.round(performance.now() - started) }, 'daily summary run');
+    return { ...result };
   },
 });

@@ -14,8 +14,8 @@ export default defineJob({
   async handler(ctx) {
     const { store } = ctx.services;
     if (ctx.data.owner !== undefined) {
-      await checkOwnerQuota(ctx.services, ctx.data.owner, undefined, ctx.log);
-      return;
+      const r = await checkOwnerQuota(ctx.services, ctx.data.owner, undefined, ctx.log);
+      return { checked: 1, alerted: r.alerted === null ? 0 : 1 };
     }
     const [owners, usage] = await Promise.all([store.owners.list(), store.reports.usageByOwner()]);
     let checked = 0;
@@ -29,5 +29,6 @@ export default defineJob({
       if (r.alerted !== null) alerted++;
     }
     ctx.log.info({ owners: owners.length, checked, alerted }, 'quota check run');
+    return { owners: owners.length, checked, alerted };
   },
 });
