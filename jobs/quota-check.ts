@@ -15,7 +15,7 @@ export default defineJob({
     const { store } = ctx.services;
     if (ctx.data.owner !== undefined) {
       const r = await checkOwnerQuota(ctx.services, ctx.data.owner, undefined, ctx.log);
-      return { checked: 1, alerted: r.alerted === null ? 0 : 1 };
+      return { owners: 1, checked: 1, alerted: r.alerted === null ? 0 : 1 };
     }
     const [owners, usage] = await Promise.all([store.owners.list(), store.reports.usageByOwner()]);
     let checked = 0;
