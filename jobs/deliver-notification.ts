@@ -28,7 +28,7 @@ export default defineJob({
     const now = new Date();
     const row = await store.outbox.claim(ctx.data.notificationId, now, SEND_TIMEOUT_MS + 20_000);
     if (!row) return; // sent, dead, not due yet, or another worker holds it
-    const log = ctx.log.child({ notificationId: row.id, channel: row.channel, event: row.event });
+    const log = ctx.log.child({ channel: row.channel, event: row.event });
     // Agenda retries this same job at `at` (a job must not re-schedule itself: Agenda saves
     // the finished run's state over it).
     const reschedule = async (error: string, at: Date): Promise<never> => {

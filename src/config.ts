@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { defaults } from '../config/defaults.js';
 import { ErrorCodes, NightshiftError, errorCode } from './errors.js';
-import { isValidTimeZone } from './notify/quiet.js';
+import { isValidTimeZone } from './timezone.js';
 import { readNotifierConfigs, type ConfiguredNotifier } from './notify/registry.js';
 import { parseNotifyConfig, type NotifyConfig } from './notify/rules.js';
 import { parseSchedules, type Schedule } from './schedules/spec.js';

@@ -76,7 +76,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     const blobs = await createBlobStore(config.storage, { log });
     closers.push({ name: 'blobs', close: () => blobs.close() });
 
-    const notifiers = new Map(config.notifiers.map((n) => [n.name, n.create({ log: log.child({ notifier: n.name }) })] as const));
+    const notifiers = new Map(config.notifiers.map((n) => [n.name, n.create({ log })] as const));
     // The hub schedules deliveries through the engine, and the engine's jobs emit through the hub.
     let engineRef: Engine | undefined;
     const notify = createHub({

@@ -1,4 +1,4 @@
-import { raceAbort, throwIfAborted } from './abort.js';
+import { raceAbort, throwIfAborted } from '../../src/abort.js';
 import { loadCustomModel } from './custom-model.js';
 import type { ImageFacts } from './facts.js';
 import { computeFacts, decodeWorkingCopy, resizeRgb } from './facts.js';

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 
-import { raceAbort } from './abort.js';
+import { raceAbort } from '../../src/abort.js';
 import { checkImage, imageError, openImage } from './image.js';
 import type { CheckedImage, ImageLimits } from './image.js';
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 
 import type { Page, Worker } from 'tesseract.js';
 
-import { abortReason, raceAbort, throwIfAborted } from './abort.js';
+import { abortReason, raceAbort, throwIfAborted } from '../../src/abort.js';
 import { checkImage, imageError, openImage } from './image.js';
 import type { ImageLimits } from './image.js';
 import type { LangSource } from './ocr-langs.js';

@@ -1,4 +1,4 @@
-import { raceAbort } from './abort.js';
+import { raceAbort } from '../../src/abort.js';
 import { checkImage, imageError, openImage } from './image.js';
 import type { ImageLimits } from './image.js';
 

@@ -1,5 +1,6 @@
 import { Agenda, type Job } from 'agenda';
 
+import { raceAbort } from '../abort.js';
 import { ErrorCodes, NightshiftError, RetryLaterError, isPermanent, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EngineBackend } from './backends.js';
@@ -178,22 +179,4 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
     running: () => active,
   };
-}
-
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(toError(signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(toError(signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(toError(e));
-      },
-    );
-  });
 }

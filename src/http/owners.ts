@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 import type { Owner } from '../store/owner-types.js';
 import type { Store } from '../store/types.js';
-import { isValidTimeZone } from '../notify/quiet.js';
+import { isValidTimeZone } from '../timezone.js';
 import { OWNER } from './files.js';
 import { notFound, parse } from './validate.js';
 

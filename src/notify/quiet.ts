@@ -27,12 +27,3 @@ export function quietUntil(now: Date, timeZone: string, quiet: QuietHours | null
   const wait = (end - minutes + 1440) % 1440;
   return new Date(now.getTime() + wait * 60_000 - seconds * 1000 - now.getMilliseconds());
 }
-
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -3,6 +3,7 @@ import humanInterval from 'human-interval';
 
 import { defaults } from '../../config/defaults.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
+import { isValidTimeZone } from '../timezone.js';
 
 /** The periodic jobs, each with one schedule. */
 export const PERIODIC_JOBS = ['cleanup-stuck', 'daily-summary', 'quota-check'] as const;
@@ -69,14 +70,6 @@ export function parseEvery(raw: string, timezone: string): { every: string | num
   return { every: value };
 }
 
-export function isValidTimeZoneName(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Schedules from the environment: `SCHEDULE_<JOB>` (cron, ms, human interval or `off`) and
@@ -87,16 +80,16 @@ export function parseSchedules(env: NodeJS.ProcessEnv): readonly Schedule[] {
   const problems: string[] = [];
   const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
   const baseTz = blank(env.SCHEDULE_TIMEZONE) ?? defaults.SCHEDULE_TIMEZONE;
-  if (!isValidTimeZoneName(baseTz)) problems.push(`  SCHEDULE_TIMEZONE: must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(baseTz)}`);
+  if (!isValidTimeZone(baseTz)) problems.push(`  SCHEDULE_TIMEZONE: must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(baseTz)}`);
   const schedules: Schedule[] = [];
   for (const job of PERIODIC_JOBS) {
     const key = scheduleKey(job);
     const tz = blank(env[`${key}_TIMEZONE`]) ?? baseTz;
-    if (tz !== baseTz && !isValidTimeZoneName(tz)) {
+    if (tz !== baseTz && !isValidTimeZone(tz)) {
       problems.push(`  ${key}_TIMEZONE: must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(tz)}`);
       continue;
     }
-    const parsed = parseEvery(blank(env[key]) ?? DEFAULT_SCHEDULES[job], isValidTimeZoneName(tz) ? tz : 'UTC');
+    const parsed = parseEvery(blank(env[key]) ?? DEFAULT_SCHEDULES[job], isValidTimeZone(tz) ? tz : 'UTC');
     if ('error' in parsed) problems.push(`  ${key}: ${parsed.error}`);
     else schedules.push({ job, every: parsed.every, timezone: tz, key });
   }

@@ -1,10 +1,10 @@
-import { ErrorCodes, NightshiftError } from '../../src/errors.js';
+import { ErrorCodes, NightshiftError } from './errors.js';
 
-/** The error an aborted step rejects with: the signal's own reason when it is an Error. */
+/** The error aborted work rejects with: the signal's own reason when it is an Error. */
 export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof Error) return reason;
-  return new NightshiftError(ErrorCodes.ABORTED, typeof reason === 'string' ? reason : 'the step was aborted');
+  return new NightshiftError(ErrorCodes.ABORTED, typeof reason === 'string' ? reason : 'the work was aborted');
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
