@@ -24,9 +24,16 @@ const composeFile = join(root, 'docker', 'docker-compose.yml');
 const hasCompose = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'docker-compose')));
 const SKIP_NO_COMPOSE = hasCompose ? false : 'skipped: the docker-compose binary is not installed (apt-get install docker-compose)';
 
-/** `docker-compose config` with only PATH/HOME, so a developer's own variables cannot make it pass. */
+/**
+ * `docker-compose config` with only PATH/HOME (and API_TOKEN, which the file requires), so a
+ * developer's own variables cannot make it pass.
+ */
 function compose(...args: string[]) {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
+  return composeWith({ API_TOKEN: 'a-token-of-16-chars' }, ...args);
+}
+
+function composeWith(extra: Record<string, string>, ...args: string[]) {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...extra };
   return spawnSync('docker-compose', ['-f', composeFile, ...args], { encoding: 'utf8', env, cwd: root });
 }
 
@@ -57,6 +64,12 @@ describe('docker-compose file', { skip: SKIP_NO_COMPOSE }, () => {
 
   test('validates with docker-compose v1 on a clean environment', () => {
     assert.equal(result.status, 0, result.stderr);
+  });
+
+  test('refuses to go on without API_TOKEN, naming it', () => {
+    const bare = composeWith({}, 'config');
+    assert.notEqual(bare.status, 0);
+    assert.match(bare.stderr, /API_TOKEN/);
   });
 
   test('runs nightshift with MongoDB, Redis and a MinIO bucket, and that environment passes nightshift config', () => {
