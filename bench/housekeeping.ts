@@ -25,6 +25,7 @@ import type { FileStatus } from '../src/store/types.js';
 import { startService } from '../src/service.js';
 import { createTempDir, createTempPgDatabase } from '../test/helpers/env.js';
 import { seedSqlFiles, type SeedFile } from '../test/store/seed.js';
+import { scheduleDelivery } from '../src/notify/delivery.js';
 
 const FILES = Number(process.argv[2] ?? 100_000);
 const OWNERS = 300;
@@ -138,7 +139,7 @@ async function benchOne(kind: 'sqlite' | 'postgres'): Promise<void> {
       store: service.store,
       notifiers: new Map(config.notifiers.map((n) => [n.name, n.create({ log })] as const)),
       renderContext: { publicUrl: undefined },
-      schedule: (id, at) => service.engine.enqueue('deliver-notification', { notificationId: id }, { runAt: at, uniqueBy: 'notificationId' }),
+      schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
       log,
     });
     const services: JobServices = { config, store: service.store, blobs: service.blobs, enqueue: service.engine.enqueue, notify, agenda: service.engine.agenda };

@@ -11,6 +11,7 @@ import { createEngineBackend } from './engine/backends.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { toError } from './errors.js';
 import { closeSharedOcrPool } from '../jobs/lib/ocr.js';
+import { isDeliveryJob, scheduleDelivery } from './notify/delivery.js';
 import { createHub } from './notify/hub.js';
 import { startOutboxSweeper } from './notify/sweeper.js';
 import { buildHttp, checkBindSafety } from './http/server.js';
@@ -84,9 +85,9 @@ export async function startService(config: Config, log: Logger): Promise<Service
       store,
       notifiers,
       renderContext: { publicUrl: config.publicUrl },
-      schedule: (notificationId, at) => {
+      schedule: (notification, at) => {
         if (!engineRef) throw new Error('engine not started');
-        return engineRef.enqueue('deliver-notification', { notificationId }, { runAt: at, uniqueBy: 'notificationId' });
+        return scheduleDelivery(engineRef.enqueue, notification, at);
       },
       log: log.child({ component: 'notify' }),
     });
@@ -110,7 +111,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       name: workerName,
       async onJobFailed(def, ctx, error) {
         // A failing delivery is reported by its own dead row, not by another notification.
-        if (def.name === 'deliver-notification') return;
+        if (isDeliveryJob(def.name)) return;
         await notify.emit('job.failed', { jobName: def.name, jobId: ctx.jobId, attempts: ctx.attempt, error: error.message, fileId: (ctx.data as { fileId?: string }).fileId });
       },
     });

@@ -15,7 +15,11 @@ export interface JobPayloads {
   analyze: { fileId: string };
   thumbnail: { fileId: string };
   ocr: { fileId: string };
-  'deliver-notification': { notificationId: string };
+  /** Deliver one outbox row; one name per channel (src/notify/delivery.ts). */
+  'deliver-line': { notificationId: string };
+  'deliver-email': { notificationId: string };
+  'deliver-webhook': { notificationId: string };
+  'deliver-console': { notificationId: string };
   /** Periodic jobs: `occurrence` is absent when run by the schedule (the job uses its own nextRunAt). */
   'cleanup-stuck': { manual?: boolean };
   'daily-summary': { manual?: boolean };

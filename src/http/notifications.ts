@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
+import { scheduleDelivery } from '../notify/delivery.js';
 import type { NotifyHub } from '../notify/hub.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Store } from '../store/types.js';
@@ -62,8 +63,8 @@ export function notificationRoutes(app: FastifyInstance, deps: { store: Store; n
       if (!(await store.outbox.get(id))) throw notFound('notification', id);
       throw new NightshiftError(ErrorCodes.FILE_BUSY, `notification ${id} is not dead; only dead notifications can be retried`, { status: 409 });
     }
-    await enqueue('deliver-notification', { notificationId: id }, { uniqueBy: 'notificationId' });
     const n = await store.outbox.get(id);
+    if (n) await scheduleDelivery(enqueue, n);
     return reply.code(202).send(n ? presentNotification(n) : { id });
   });
 

@@ -39,7 +39,7 @@ export interface HubOptions {
   readonly notifiers: ReadonlyMap<ChannelName, Notifier>;
   readonly renderContext: RenderContext;
   /** Make sure a delivery job for this notification runs at `at` (a unique upsert: safe to repeat). */
-  readonly schedule: (notificationId: string, at: Date) => Promise<void>;
+  readonly schedule: (notification: { readonly id: string; readonly channel: string }, at: Date) => Promise<void>;
   readonly log: Logger;
 }
 
@@ -51,7 +51,7 @@ export function createHub(options: HubOptions): NotifyHub {
   async function queue(n: Parameters<Store['outbox']['insert']>[0]): Promise<NotificationRecord | null> {
     const { record, created } = await store.outbox.insert(n);
     if (!created) return null;
-    await options.schedule(record.id, record.notBefore);
+    await options.schedule(record, record.notBefore);
     return record;
   }
 
@@ -95,7 +95,7 @@ export function createHub(options: HubOptions): NotifyHub {
               notBefore,
             });
             if (r.created) {
-              await options.schedule(r.record.id, r.record.notBefore);
+              await options.schedule(r.record, r.record.notBefore);
               created.push(r.record);
             }
             continue;

@@ -2,6 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import { toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
+import { scheduleDelivery } from './delivery.js';
 
 const EVERY_MS = 30_000;
 /** Rows due this long ago with no worker on them lost their delivery job (a crash between queueing and scheduling). */
@@ -20,7 +21,7 @@ export function startOutboxSweeper(store: Store, engine: Engine, log: Logger): {
     try {
       const due = await store.outbox.findDue(new Date(Date.now() - GRACE_MS), 500);
       for (const row of due) {
-        await engine.enqueue('deliver-notification', { notificationId: row.id }, { uniqueBy: 'notificationId' });
+        await scheduleDelivery(engine.enqueue, row);
       }
       if (due.length > 0) log.info({ count: due.length }, 'outbox sweeper re-scheduled deliveries');
     } catch (err) {

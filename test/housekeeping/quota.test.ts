@@ -8,6 +8,7 @@ import { createHub } from '../../src/notify/hub.js';
 import type { NotifyHub } from '../../src/notify/hub.js';
 import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { startTestService, upload } from '../helpers/service.js';
+import { scheduleDelivery } from '../../src/notify/delivery.js';
 
 const log = createLogger('silent');
 
@@ -48,7 +49,7 @@ function suite(kind: 'sqlite' | 'postgres', skip: string | false) {
         store: service.store,
         notifiers: new Map(config.notifiers.map((x) => [x.name, x.create({ log })] as const)),
         renderContext: { publicUrl: undefined },
-        schedule: (id, at) => service.engine.enqueue('deliver-notification', { notificationId: id }, { runAt: at, uniqueBy: 'notificationId' }),
+        schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
         log,
       });
       await service.store.owners.upsert('q', { quotaBytes: 1000 });

@@ -14,6 +14,7 @@ import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helper
 import { startTestService } from '../helpers/service.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 import { seedSqlFiles, type SeedFile } from '../store/seed.js';
+import { scheduleDelivery } from '../../src/notify/delivery.js';
 
 const log = createLogger('silent');
 const H = 3_600_000;
@@ -79,7 +80,7 @@ function suite(kind: Kind, skip: string | false) {
         store: service.store,
         notifiers,
         renderContext: { publicUrl: undefined },
-        schedule: (id, at) => service.engine.enqueue('deliver-notification', { notificationId: id }, { runAt: at, uniqueBy: 'notificationId' }),
+        schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
         log,
       });
       services = { config, store: service.store, blobs: service.blobs, enqueue: service.engine.enqueue, notify, agenda: service.engine.agenda };
