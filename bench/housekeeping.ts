@@ -26,6 +26,7 @@ import { startService } from '../src/service.js';
 import { createTempDir, createTempPgDatabase } from '../test/helpers/env.js';
 import { seedSqlFiles, type SeedFile } from '../test/store/seed.js';
 import { scheduleDelivery } from '../src/notify/delivery.js';
+import { mulberry32 } from './random.js';
 
 const FILES = Number(process.argv[2] ?? 100_000);
 const OWNERS = 300;
@@ -34,15 +35,6 @@ const ZONES = ['UTC', 'Asia/Tokyo', 'America/New_York', 'Europe/Berlin', 'Austra
 const REASONS = ['ocr: image is truncated', 'thumbnail: unsupported type', 'analyze: model busy', 'stuck: no heartbeat'];
 const log = createLogger('silent');
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n files over the last 24 h (plus a day before, for the later timezones), 300 owners, mixed outcomes. */
 function makeFiles(n: number, end: number): SeedFile[] {

@@ -21,6 +21,7 @@ import type { Database } from '../src/store/schema.js';
 import { SqlReports } from '../src/store/sql-reports.js';
 import type { FileStatus } from '../src/store/types.js';
 import { seedSqlFiles, type SeedFile, type SeedStep } from '../test/store/seed.js';
+import { mulberry32 } from './random.js';
 
 const FILES = Number(process.argv[2] ?? 100_000);
 const OWNERS = 200;
@@ -29,16 +30,6 @@ const END = Date.UTC(2026, 0, 10);
 const DAYS = 4;
 const REASONS = ['ocr: image is truncated', 'thumbnail: unsupported type', 'analyze: model busy', 'ocr: no text layer', 'stuck: no heartbeat'];
 
-/** Deterministic, so both engines get the same files. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 100k files over 4 days; 200 owners with Zipf-like shares (owner_000 ≈ 17 %), 5 % anonymous. */
 function makeFiles(n: number): SeedFile[] {

@@ -3,6 +3,7 @@ import { RedisNotificationChannel } from '@agendajs/redis-backend';
 import type { AgendaBackend, NotificationChannel } from 'agenda';
 
 import type { Logger } from '../../logger.js';
+import { connectOnce } from '../connect-once.js';
 
 export interface MongoEngineOptions {
   readonly url: string;
@@ -60,23 +61,15 @@ export async function createMongoBackend(options: MongoEngineOptions): Promise<M
       options.log.warn({ err }, 'could not create the unique index on every() jobs (duplicate rows already there?)');
     }
   };
-  let connected: Promise<void> | undefined;
   const backend: AgendaBackend = {
     name: 'MongoDB',
     repository: official.repository,
     logger: official.logger,
     ownsConnection: true,
-    // Idempotent, so a caller may connect (and see the error) before Agenda's constructor does.
-    connect: () =>
-      (connected ??= connect().catch((err: unknown) => {
-        connected = undefined;
-        throw err;
-      })),
-    async disconnect() {
-      connected = undefined;
+    ...connectOnce(connect, async () => {
       await official.disconnect();
       await client.close();
-    },
+    }),
   };
   options.log.debug({ channel: channelKind }, 'MongoDB job backend');
   return { backend, channel, channelKind };

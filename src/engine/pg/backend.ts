@@ -2,6 +2,7 @@ import { PostgresJobLogger, PostgresNotificationChannel } from '@agendajs/postgr
 import type { AgendaBackend } from 'agenda';
 import pg from 'pg';
 
+import { connectOnce } from '../connect-once.js';
 import { GuardedPostgresJobRepository, type GuardedRepositoryOptions } from './repository.js';
 
 /** Any fixed 64-bit key: serialises schema creation among processes starting at once. */
@@ -60,22 +61,12 @@ export function createPostgresBackend(options: GuardedRepositoryOptions): Agenda
     }
     notificationChannel.setPool(repository.getPool());
   };
-  let connected: Promise<void> | undefined;
   return {
     name: 'PostgreSQL',
     repository,
     notificationChannel,
     logger,
     ownsConnection: true,
-    // Idempotent, so a caller may connect (and see the error) before Agenda's constructor does.
-    connect: () =>
-      (connected ??= connect().catch((err: unknown) => {
-        connected = undefined;
-        throw err;
-      })),
-    async disconnect() {
-      connected = undefined;
-      await repository.disconnect();
-    },
+    ...connectOnce(connect, () => repository.disconnect()),
   };
 }
