@@ -2,6 +2,7 @@ import { defineJob } from '../src/engine/job.js';
 import type { StepName } from '../src/store/types.js';
 import analyze from './analyze.js';
 import { purgeOrphanBlobs } from './lib/cleanup/blobs.js';
+import { requeueLostWork } from './lib/cleanup/lost.js';
 import { sweepJobRecords } from './lib/cleanup/records.js';
 import { recoverStuckSteps, type StepLimits } from './lib/cleanup/stuck.js';
 import ocr from './ocr.js';
@@ -13,7 +14,8 @@ const LIMITS: Record<StepName, StepLimits> = Object.fromEntries(
 ) as Record<StepName, StepLimits>;
 
 /**
- * Hourly housekeeping: recover or fail stuck files, release locks of dead workers, purge old
+ * Hourly housekeeping: recover or fail stuck files, re-enqueue work whose job was lost, release
+ * locks of dead workers, purge old
  * job records, delivery-log rows, job runs and orphaned blobs. Returns its counts (recorded
  * by the schedule's run record and logged).
  */
@@ -32,12 +34,15 @@ export default defineJob({
     await ctx.heartbeat();
     const stuck = await recoverStuckSteps(ctx.services, LIMITS, records.deadFileJobs, now, ctx.log);
     await ctx.heartbeat();
+    const lostRequeued = await requeueLostWork(ctx.services, now, ctx.log);
+    await ctx.heartbeat();
     const notificationsPurged = await store.outbox.purge(new Date(now.getTime() - config.retention.notificationsDays * DAY_MS));
     const runsPurged = await store.runs.purge(jobsBefore);
     const blobsPurged = await purgeOrphanBlobs(blobs, store.reports, new Date(now.getTime() - config.retention.orphanBlobHours * 3_600_000), ctx.signal);
     const counts = {
       reEnqueued: stuck.reEnqueued,
       failedStuck: stuck.failedStuck,
+      lostRequeued,
       locksReleased: records.locksReleased,
       jobsPurged: records.jobsPurged,
       notificationsPurged,

@@ -7,6 +7,7 @@ import { Agenda } from 'agenda';
 
 import cleanupStuck from '../../jobs/cleanup-stuck.js';
 import { purgeOrphanBlobs } from '../../jobs/lib/cleanup/blobs.js';
+import { LOST_AFTER_MS, requeueLostWork } from '../../jobs/lib/cleanup/lost.js';
 import { recoverStuckSteps } from '../../jobs/lib/cleanup/stuck.js';
 import { createBlobStore } from '../../src/blobs/index.js';
 import type { BlobStore } from '../../src/blobs/types.js';
@@ -97,6 +98,35 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
     assert.deepEqual(quiet, { reEnqueued: 0, failedStuck: 0 }, 'a step within its time limit is left alone');
   });
 
+  test('work whose job was lost is enqueued again; work with a live job is left alone', async () => {
+    const upload = (id: string) => store.createFile({ id, owner: 'ann', filename: `${id}.png`, contentType: 'image/png', size: 10, blobKey: `originals/${id}` });
+    await upload('u-lost');
+    await upload('u-live');
+    await agenda.create('process-file', { fileId: 'u-live' }).schedule(new Date(Date.now() + 3_600_000)).save();
+    for (const id of ['p-lost', 'p-live']) {
+      await upload(id);
+      await store.startProcessing(id, 'image/png', [
+        { name: 'analyze', status: 'pending' },
+        { name: 'thumbnail', status: 'skipped' },
+        { name: 'ocr', status: 'skipped' },
+      ]);
+    }
+    await agenda.create('analyze', { fileId: 'p-live' }).schedule(new Date(Date.now() + 3_600_000)).save();
+    // A finished process-file job does not count as live (a reprocess cut short before its enqueue).
+    const done = agenda.create('process-file', { fileId: 'u-lost' });
+    done.attrs.nextRunAt = null;
+    done.attrs.lastFinishedAt = new Date();
+    await done.save();
+
+    enqueued.length = 0;
+    const soon = await requeueLostWork(services, new Date(Date.now() + 60_000), log);
+    assert.equal(soon, 0, 'work younger than the grace period is left alone');
+    const n = await requeueLostWork(services, new Date(Date.now() + 2 * LOST_AFTER_MS), log);
+    const mine = enqueued.filter((e) => /^[up]-/.test(e.fileId)).map((e) => `${e.name}:${e.fileId}`).sort();
+    assert.deepEqual(mine, ['analyze:p-lost', 'process-file:u-lost']);
+    assert.ok(n >= 2);
+  });
+
   test('orphan blobs older than the cutoff go; younger and referenced ones stay', async () => {
     await store.createFile({ id: 'kept', owner: 'ann', filename: 'k.png', contentType: 'image/png', size: 1, blobKey: 'originals/kept' });
     for (const key of ['originals/kept', 'thumbnails/kept.webp', 'originals/gone-old', 'thumbnails/gone-old.webp', 'originals/gone-young', 'other/keep-me']) {
@@ -128,7 +158,7 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
       services: { ...services, config: loadConfig({ DATA_DIR: tmp.dir, RETENTION_JOBS_DAYS: '1' }) },
     } satisfies JobContext<'cleanup-stuck'>;
     const counts = (await (cleanupStuck.handler(ctx) as Promise<unknown>)) as Record<string, number>;
-    assert.deepEqual(Object.keys(counts).sort(), ['blobsPurged', 'failedStuck', 'jobsPurged', 'locksReleased', 'notificationsPurged', 'reEnqueued', 'runsPurged']);
+    assert.deepEqual(Object.keys(counts).sort(), ['blobsPurged', 'failedStuck', 'jobsPurged', 'locksReleased', 'lostRequeued', 'notificationsPurged', 'reEnqueued', 'runsPurged']);
     assert.equal(counts.runsPurged, 0, 'a run of today is kept');
     // Claiming again: a finished occurrence is never run twice; a failed one may be retried.
     assert.equal(await store.runs.begin({ job: 'cleanup-stuck', occurrence: 'old', worker: 'w2', staleBefore: new Date() }), false);
