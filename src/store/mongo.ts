@@ -149,10 +149,6 @@ export class MongoStore implements Store {
     };
   }
 
-  async setFileSize(id: string, size: number): Promise<void> {
-    await this.#files.updateOne({ _id: id }, { $set: { size } });
-  }
-
   async startProcessing(
     id: string,
     contentType: string,

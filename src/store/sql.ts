@@ -119,10 +119,6 @@ export class SqlStore implements Store {
     };
   }
 
-  async setFileSize(id: string, size: number): Promise<void> {
-    await this.#db.updateTable('files').set({ size }).where('id', '=', id).execute();
-  }
-
   async startProcessing(
     id: string,
     contentType: string,

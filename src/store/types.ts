@@ -101,8 +101,6 @@ export interface Store {
   createFile(file: NewFile): Promise<FileRecord>;
   getFile(id: string): Promise<FileRecord | null>;
   listFiles(query: ListFilesQuery): Promise<FilePage>;
-  /** Record the uploaded size (known only after streaming). */
-  setFileSize(id: string, size: number): Promise<void>;
 
   /**
    * uploaded → processing: sets the sniffed content type, startedAt, and (re)creates the step rows
