@@ -1,15 +1,15 @@
+import { filePath, fileResult } from '../pipeline/result.js';
 import type { FileRecord } from '../store/types.js';
 
 /** The API's view of a file: steps keyed by name and every step's result merged into `result`. */
 export function presentFile(file: FileRecord, publicUrl: string | undefined) {
   const steps: Record<string, { status: string; attempts: number; durationMs: number | null; error: string | null }> = {};
-  let result: Record<string, unknown> | null = null;
   for (const step of file.steps) {
     steps[step.name] = { status: step.status, attempts: step.attempts, durationMs: step.durationMs, error: step.error };
-    if (step.result) result = { ...(result ?? {}), ...step.result };
   }
+  const result = fileResult(file);
   if (result && typeof result.thumbnailKey === 'string') {
-    result.thumbnailUrl = `${publicUrl ?? ''}/api/v1/files/${encodeURIComponent(file.id)}/thumbnail`;
+    result.thumbnailUrl = `${publicUrl ?? ''}${filePath(file.id)}/thumbnail`;
     delete result.thumbnailKey;
   }
   return {

@@ -1,3 +1,4 @@
+import { filePath } from '../pipeline/result.js';
 import type { EventPayloads, FileEventPayload, QuotaPayload } from './events.js';
 import type { Message, MessageItem, NotifyEvent } from './notifier.js';
 
@@ -14,7 +15,7 @@ export interface RenderContext {
 }
 
 function fileLink(ctx: RenderContext, fileId: string): string | undefined {
-  return ctx.publicUrl ? `${ctx.publicUrl}/api/v1/files/${encodeURIComponent(fileId)}` : undefined;
+  return ctx.publicUrl ? `${ctx.publicUrl}${filePath(fileId)}` : undefined;
 }
 
 /** The item a file event contributes to a digest. */

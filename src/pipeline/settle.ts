@@ -3,6 +3,7 @@ import { toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FileEventPayload } from '../notify/events.js';
 import type { FileRecord } from '../store/types.js';
+import { filePath, fileResult } from './result.js';
 
 /**
  * Move a file to its final status once every step is final. The store makes this atomic, so
@@ -31,7 +32,7 @@ async function announce(services: JobServices, file: FileRecord, log: Logger): P
 }
 
 export function fileEvent(file: FileRecord, publicUrl: string | undefined): FileEventPayload {
-  const result: Record<string, unknown> = Object.assign({}, ...file.steps.map((s) => s.result ?? {}));
+  const result = fileResult(file) ?? {};
   const facts: Array<{ label: string; value: string }> = [];
   const labels = result.labels as Array<{ label: string; score: number }> | undefined;
   if (labels?.[0]) facts.push({ label: 'Top label', value: `${labels[0].label} (${Math.round(labels[0].score * 100)}%)` });
@@ -46,6 +47,6 @@ export function fileEvent(file: FileRecord, publicUrl: string | undefined): File
     error: file.error,
     runStartedAt: file.startedAt,
     facts,
-    thumbnailUrl: hasThumb && publicUrl ? `${publicUrl}/api/v1/files/${encodeURIComponent(file.id)}/thumbnail` : undefined,
+    thumbnailUrl: hasThumb && publicUrl ? `${publicUrl}${filePath(file.id)}/thumbnail` : undefined,
   };
 }
