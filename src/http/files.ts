@@ -41,7 +41,7 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
     let upload: { filename: string; contentType: string; size: number } | null = null;
     let quotaChecked = false;
     try {
-      for await (const part of request.parts({ limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10 } })) {
+      for await (const part of request.parts()) {
         if (part.type === 'file') {
           if (part.fieldname !== 'file' || upload) {
             part.file.resume();

@@ -68,7 +68,8 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     reply.code(404).send({ error: { code: ErrorCodes.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
 
-  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1 } });
+  // The upload limits, in one place: one file of at most MAX_UPLOAD_BYTES and a few fields.
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10 } });
   healthRoutes(app, deps);
   await app.register(
     async (api) => {
