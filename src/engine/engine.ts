@@ -66,9 +66,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   let active = 0;
 
   const enqueue: Enqueue = async (name, payload, opts) => {
+    // create() takes the priority from the job's definition.
     const job = agenda.create(name, payload);
-    const def = options.definitions.find((d) => d.name === name);
-    if (def?.priority !== undefined) job.priority(def.priority);
     if (opts?.uniqueBy !== undefined) {
       job.unique({ [`data.${opts.uniqueBy}`]: (payload as Record<string, unknown>)[opts.uniqueBy] });
     }
