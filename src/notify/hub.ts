@@ -64,7 +64,7 @@ export function createHub(options: HubOptions): NotifyHub {
       const owner = ownerId ? await store.owners.get(ownerId) : null;
       // The all-owners summary goes to admins only; an owner's own summary to that owner only.
       const forAdmins = event !== 'summary.daily' || ownerId === null;
-      const targets = resolveTargets(config, event, owner, event === 'summary.daily' && ownerId === null ? null : ownerId, channels, { forAdmins });
+      const targets = resolveTargets(config, event, owner, ownerId, channels, { forAdmins });
       if (targets.length === 0) return [];
       const draft = render(event, payload, options.renderContext);
       const subject = subjectKey(event, payload);
