@@ -13,8 +13,8 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } 
 import pg from 'pg';
 
 import cleanupStuck from '../jobs/cleanup-stuck.js';
-import { runDailySummary } from '../jobs/lib/summary/run.js';
-import { dueWindow } from '../jobs/lib/summary/time.js';
+import { runDailySummary } from '../src/summary/run.js';
+import { dueWindow } from '../src/summary/time.js';
 import type { JobContext, JobServices } from '../src/engine/job.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';

@@ -1,10 +1,10 @@
 import { defineJob } from '../src/engine/job.js';
 import type { StepName } from '../src/store/types.js';
 import analyze from './analyze.js';
-import { purgeOrphanBlobs } from './lib/cleanup/blobs.js';
-import { requeueLostWork } from './lib/cleanup/lost.js';
-import { sweepJobRecords } from './lib/cleanup/records.js';
-import { recoverStuckSteps, type StepLimits } from './lib/cleanup/stuck.js';
+import { purgeOrphanBlobs } from '../src/cleanup/blobs.js';
+import { requeueLostWork } from '../src/cleanup/lost.js';
+import { sweepJobRecords } from '../src/cleanup/records.js';
+import { recoverStuckSteps, type StepLimits } from '../src/cleanup/stuck.js';
 import ocr from './ocr.js';
 import thumbnail from './thumbnail.js';
 

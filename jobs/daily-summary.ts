@@ -1,5 +1,5 @@
 import { defineJob } from '../src/engine/job.js';
-import { runDailySummary } from './lib/summary/run.js';
+import { runDailySummary } from '../src/summary/run.js';
 
 /**
  * Daily summaries: each owner's at SUMMARY_LOCAL_TIME in the owner's timezone, the all-owners

@@ -1,5 +1,5 @@
 import { defineJob } from '../src/engine/job.js';
-import { checkOwnerQuota } from './lib/quota.js';
+import { checkOwnerQuota } from '../src/quota.js';
 
 /**
  * Storage quota alerts. With `owner` (enqueued after each upload) it checks that owner; without

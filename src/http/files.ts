@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Store } from '../store/types.js';
-import { quotaState } from '../../jobs/lib/quota.js';
+import { quotaState } from '../quota.js';
 import { presentFile, sanitizeFilename } from './present.js';
 import { notFound, parse } from './validate.js';
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import { renderChartPng } from '../../jobs/lib/summary/chart.js';
-import { ALL_OWNERS, verifyChartSignature } from '../../jobs/lib/summary/link.js';
-import { buildReport, type SummaryReport } from '../../jobs/lib/summary/report.js';
-import { dueWindow, summaryWindow } from '../../jobs/lib/summary/time.js';
+import { renderChartPng } from '../summary/chart.js';
+import { ALL_OWNERS, verifyChartSignature } from '../summary/link.js';
+import { buildReport, type SummaryReport } from '../summary/report.js';
+import { dueWindow, summaryWindow } from '../summary/time.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
 import { requireToken } from './auth.js';

@@ -6,9 +6,9 @@ import { after, before, test } from 'node:test';
 import { Agenda } from 'agenda';
 
 import cleanupStuck from '../../jobs/cleanup-stuck.js';
-import { purgeOrphanBlobs } from '../../jobs/lib/cleanup/blobs.js';
-import { LOST_AFTER_MS, requeueLostWork } from '../../jobs/lib/cleanup/lost.js';
-import { recoverStuckSteps } from '../../jobs/lib/cleanup/stuck.js';
+import { purgeOrphanBlobs } from '../../src/cleanup/blobs.js';
+import { LOST_AFTER_MS, requeueLostWork } from '../../src/cleanup/lost.js';
+import { recoverStuckSteps } from '../../src/cleanup/stuck.js';
 import { createBlobStore } from '../../src/blobs/index.js';
 import type { BlobStore } from '../../src/blobs/types.js';
 import { loadConfig, type Config } from '../../src/config.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { checkOwnerQuota, nextAlerts } from '../../jobs/lib/quota.js';
+import { checkOwnerQuota, nextAlerts } from '../../src/quota.js';
 import { createLogger } from '../../src/logger.js';
 import { createHub } from '../../src/notify/hub.js';
 import type { NotifyHub } from '../../src/notify/hub.js';

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { runDailySummary } from '../../jobs/lib/summary/run.js';
-import { dueWindow, localDate, summaryWindow, zonedInstant } from '../../jobs/lib/summary/time.js';
+import { runDailySummary } from '../../src/summary/run.js';
+import { dueWindow, localDate, summaryWindow, zonedInstant } from '../../src/summary/time.js';
 import type { JobServices } from '../../src/engine/job.js';
 import { createLogger } from '../../src/logger.js';
 import { createHub } from '../../src/notify/hub.js';

@@ -1,6 +1,6 @@
-import type { JobServices } from '../../src/engine/job.js';
-import type { Logger } from '../../src/logger.js';
-import type { Store } from '../../src/store/types.js';
+import type { JobServices } from './engine/job.js';
+import type { Logger } from './logger.js';
+import type { Store } from './store/types.js';
 
 /** Alert thresholds, percent of the quota: 80 and 90 warn, 100 is exceeded (uploads refused). */
 export const QUOTA_THRESHOLDS = [80, 90, 100] as const;

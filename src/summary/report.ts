@@ -1,5 +1,5 @@
-import type { EventPayloads } from '../../../src/notify/events.js';
-import type { Store } from '../../../src/store/types.js';
+import type { EventPayloads } from '../notify/events.js';
+import type { Store } from '../store/types.js';
 import type { SummaryWindow } from './time.js';
 
 /**

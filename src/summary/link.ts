@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-import type { Config } from '../../../src/config.js';
+import type { Config } from '../config.js';
 
 /** The owner segment of the summaries routes for the all-owners report. */
 export const ALL_OWNERS = '*';

@@ -1,8 +1,8 @@
 import type { Agenda } from 'agenda';
 
-import type { JobName, JobServices } from '../../../src/engine/job.js';
-import type { Logger } from '../../../src/logger.js';
-import type { FileRecord } from '../../../src/store/types.js';
+import type { JobName, JobServices } from '../engine/job.js';
+import type { Logger } from '../logger.js';
+import type { FileRecord } from '../store/types.js';
 
 /** Work younger than this may still be on its way into the queue: leave it alone. */
 export const LOST_AFTER_MS = 10 * 60_000;

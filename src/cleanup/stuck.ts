@@ -1,6 +1,6 @@
-import type { JobServices } from '../../../src/engine/job.js';
-import type { Logger } from '../../../src/logger.js';
-import type { StepName } from '../../../src/store/types.js';
+import type { JobServices } from '../engine/job.js';
+import type { Logger } from '../logger.js';
+import type { StepName } from '../store/types.js';
 
 /** What cleanup needs to know of each step job. */
 export interface StepLimits {

@@ -1,5 +1,5 @@
-import type { BlobStore } from '../../../src/blobs/types.js';
-import type { ReportQueries } from '../../../src/store/report-types.js';
+import type { BlobStore } from '../blobs/types.js';
+import type { ReportQueries } from '../store/report-types.js';
 
 /** Where file blobs live, and how a key names its file: originals/<id>, thumbnails/<id>.webp. */
 export const FILE_BLOB_PREFIXES = ['originals/', 'thumbnails/'] as const;

@@ -1,8 +1,8 @@
-import type { JobServices } from '../../../src/engine/job.js';
-import type { Logger } from '../../../src/logger.js';
-import { idFromKey } from '../../../src/notify/hub.js';
-import { resolveTargets } from '../../../src/notify/rules.js';
-import type { Owner } from '../../../src/store/owner-types.js';
+import type { JobServices } from '../engine/job.js';
+import type { Logger } from '../logger.js';
+import { idFromKey } from '../notify/hub.js';
+import { resolveTargets } from '../notify/rules.js';
+import type { Owner } from '../store/owner-types.js';
 import { renderChartPng } from './chart.js';
 import { chartUrl } from './link.js';
 import { buildReport, hasActivity, summaryPayload } from './report.js';
