@@ -16,7 +16,7 @@ import cleanupStuck from '../jobs/cleanup-stuck.js';
 import { runDailySummary } from '../src/summary/run.js';
 import { dueWindow } from '../src/summary/time.js';
 import type { JobContext, JobServices } from '../src/engine/job.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/registry.js';
 import { createLogger } from '../src/logger.js';
 import { createHub } from '../src/notify/hub.js';
 import type { Database } from '../src/store/schema.js';
@@ -134,7 +134,7 @@ async function benchOne(kind: 'sqlite' | 'postgres'): Promise<void> {
       schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
       log,
     });
-    const services: JobServices = { config, store: service.store, blobs: service.blobs, enqueue: service.engine.enqueue, notify, agenda: service.engine.agenda };
+    const services: JobServices = { config, store: service.store, blobs: service.blobs, enqueue: service.engine.enqueue, notify, maintenance: service.engine.maintenance, steps: [] };
     const due = dueWindow(now, localTime, 'UTC');
     t = performance.now();
     const first = await runDailySummary(services, now, log);

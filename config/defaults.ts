@@ -38,13 +38,10 @@ export const defaults = {
   /** Seconds between two stats log lines of a worker (in-process timer, not persisted). */
   STATS_INTERVAL_SECONDS: 30,
   /**
-   * Periodic jobs: a cron expression (5 fields, or 6 with seconds), milliseconds, an interval
-   * such as "15 minutes", or `off`. Cron is read in SCHEDULE_TIMEZONE (or SCHEDULE_<JOB>_TIMEZONE).
+   * Timezone periodic jobs' cron is read in (SCHEDULE_<JOB>_TIMEZONE per job). Each periodic job's
+   * default schedule is in its definition in jobs/; SCHEDULE_<JOB> overrides it (cron, ms,
+   * "15 minutes", or `off`).
    */
-  SCHEDULE_CLEANUP_STUCK: '0 * * * *',
-  /** Hourly at minute 5: each run sends the summaries of owners whose SUMMARY_LOCAL_TIME has passed. */
-  SCHEDULE_DAILY_SUMMARY: '5 * * * *',
-  SCHEDULE_QUOTA_CHECK: '*/15 * * * *',
   SCHEDULE_TIMEZONE: 'UTC',
   /** Finished Agenda job records older than this are purged by cleanup-stuck (days). */
   RETENTION_JOBS_DAYS: 7,

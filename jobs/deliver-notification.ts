@@ -1,4 +1,6 @@
-import { defineJob, type JobDefinition } from '../src/engine/job.js';
+import { z } from 'zod';
+
+import { defineJob, type JobDefinition, type JobPayloads } from '../src/engine/job.js';
 import { DELIVERY_JOBS, type DeliveryJobName } from '../src/notify/delivery.js';
 import { RetryLaterError } from '../src/errors.js';
 import { messageFromJson, renderDigest } from '../src/notify/render.js';
@@ -25,12 +27,11 @@ const CONCURRENCY: Record<keyof typeof DELIVERY_JOBS, number> = { line: 10, emai
 function defineDelivery(name: DeliveryJobName, concurrency: number): JobDefinition<DeliveryJobName> {
   return defineJob<DeliveryJobName>({
     name,
-    concurrency,
+    description: `delivers one notification on ${name.slice('deliver-'.length)} (the outbox row counts attempts)`,
+    payload: z.object({ notificationId: z.string().min(1).max(128) }).strict() as z.ZodType<JobPayloads[DeliveryJobName]>,
     // The outbox row decides when a notification is dead (MAX_DELIVERY_ATTEMPTS); Agenda only
     // carries out the retries, so its own limit is set out of the way.
-    attempts: 1_000,
-    backoffMs: FIRST_RETRY_MS,
-    timeoutMs: SEND_TIMEOUT_MS + 10_000,
+    defaults: { concurrency, attempts: 1_000, backoffMs: FIRST_RETRY_MS, timeoutMs: SEND_TIMEOUT_MS + 10_000 },
     async handler(ctx) {
       const { store, notify } = ctx.services;
       const now = new Date();

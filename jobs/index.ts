@@ -8,5 +8,8 @@ import processFile from './process-file.js';
 import quotaCheck from './quota-check.js';
 import thumbnail from './thumbnail.js';
 
-/** Every job the core registers. A new job is one file in jobs/ plus one line here. */
-export const jobDefinitions: readonly JobDefinition[] = [processFile, analyze, thumbnail, ocr, ...deliveryJobs, cleanupStuck, dailySummary, quotaCheck] as readonly JobDefinition[];
+/**
+ * Every job the core registers, in order: a new job is one file in jobs/ plus one line here.
+ * The steps' order is the order a file shows its steps in.
+ */
+export const jobDefinitions: readonly JobDefinition[] = [processFile, analyze, thumbnail, ocr, ...deliveryJobs, cleanupStuck, dailySummary, quotaCheck];

@@ -3,8 +3,14 @@ import type { Readable } from 'node:stream';
 import { defineJob } from '../src/engine/job.js';
 import { ErrorCodes, PermanentError } from '../src/errors.js';
 import { failFile, settleFile } from '../src/pipeline/settle.js';
-import { STEP_NAMES } from '../src/store/types.js';
+import { StepPayload } from '../src/pipeline/step.js';
 import { isProcessableImage, sniffType } from './lib/sniff.js';
+
+declare module '../src/engine/job.js' {
+  interface JobPayloads {
+    'process-file': StepPayload;
+  }
+}
 
 /** Enough bytes for every signature file-type knows, and for the text heuristic. */
 const SNIFF_BYTES = 4_100;
@@ -15,13 +21,11 @@ const SNIFF_BYTES = 4_100;
  */
 export default defineJob({
   name: 'process-file',
-  concurrency: 10,
-  attempts: 3,
-  backoffMs: 1_000,
-  timeoutMs: 30_000,
-  priority: 10,
+  description: 'sniffs the upload\'s real type and fans out the steps that apply to it',
+  payload: StepPayload,
+  defaults: { concurrency: 10, attempts: 3, backoffMs: 1_000, timeoutMs: 30_000, priority: 10 },
   async handler(ctx) {
-    const { store, blobs, enqueue } = ctx.services;
+    const { store, blobs, enqueue, steps: stepNames } = ctx.services;
     const file = await store.getFile(ctx.data.fileId);
     if (!file || file.status !== 'uploaded') {
       ctx.log.debug({ status: file?.status }, 'nothing to process');
@@ -32,12 +36,12 @@ export default defineJob({
     const head = await readHead(await blobs.get(file.blobKey), SNIFF_BYTES);
     const sniffed = sniffType(head);
     const image = sniffed.kind === 'image' && isProcessableImage(sniffed.mime);
-    const steps = STEP_NAMES.map((name) => ({ name, status: image ? ('pending' as const) : ('skipped' as const) }));
+    const steps = stepNames.map((name) => ({ name, status: image ? ('pending' as const) : ('skipped' as const) }));
     if (!(await store.startProcessing(file.id, sniffed.mime, steps))) return;
     ctx.log.info({ declared: file.contentType, sniffed: sniffed.mime, image }, 'processing');
 
     if (image) {
-      for (const name of STEP_NAMES) await enqueue(name, { fileId: file.id });
+      for (const name of stepNames) await enqueue(name, { fileId: file.id });
     } else {
       // Nothing applies (a PDF, text…): every step is skipped and the file is done now.
       await settleFile(ctx.services, file.id, ctx.log);

@@ -1,5 +1,16 @@
+import { z } from 'zod';
+
 import { defineJob } from '../src/engine/job.js';
 import { checkOwnerQuota } from '../src/quota.js';
+
+/** With owner: check that owner only (after an upload); without: every owner. `manual`: run now by an operator. */
+const Payload = z.object({ owner: z.string().min(1).max(128).optional(), manual: z.boolean().optional() }).strict();
+
+declare module '../src/engine/job.js' {
+  interface JobPayloads {
+    'quota-check': z.infer<typeof Payload>;
+  }
+}
 
 /**
  * Storage quota alerts. With `owner` (enqueued after each upload) it checks that owner; without
@@ -7,10 +18,10 @@ import { checkOwnerQuota } from '../src/quota.js';
  */
 export default defineJob({
   name: 'quota-check',
-  concurrency: 2,
-  attempts: 3,
-  backoffMs: 5_000,
-  timeoutMs: 5 * 60_000,
+  description: 'storage quota alerts at 80, 90 and 100 % (after each upload, and for every owner on its schedule)',
+  payload: Payload,
+  defaults: { concurrency: 2, attempts: 3, backoffMs: 5_000, timeoutMs: 5 * 60_000 },
+  schedule: { every: '*/15 * * * *', description: 'every 15 minutes' },
   async handler(ctx) {
     const { store } = ctx.services;
     if (ctx.data.owner !== undefined) {

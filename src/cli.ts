@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 
-import { loadConfig, type Role } from './config.js';
+import type { Role } from './config.js';
+import { loadConfig } from './registry.js';
 import { NightshiftError, toError } from './errors.js';
 import { createLogger } from './logger.js';
 import { startService } from './service.js';
@@ -13,10 +14,11 @@ program
   .command('start')
   .description('run the service')
   .addOption(new Option('--role <role>', 'which parts to run').choices(['all', 'api', 'worker']).default('all'))
-  .action(async (opts: { role: Role }) => {
+  .option('--jobs <names>', 'run only these jobs, comma-separated (e.g. ocr,analyze); overrides WORKER_JOBS')
+  .action(async (opts: { role: Role; jobs?: string }) => {
     let config;
     try {
-      config = loadConfig(process.env, opts.role);
+      config = loadConfig(process.env, opts.role, { jobs: opts.jobs });
     } catch (err) {
       // Config errors are for a person at a terminal: the message names the key, no stack.
       process.stderr.write(`nightshift: ${toError(err).message}\n`);

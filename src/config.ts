@@ -2,11 +2,14 @@ import { resolve, join } from 'node:path';
 import { z } from 'zod';
 
 import { defaults } from '../config/defaults.js';
-import { ErrorCodes, NightshiftError, errorCode } from './errors.js';
+import type { JobName, JobOptions } from './engine/job.js';
+import { parseJobOptions, parseServedJobs, type JobOptionSource } from './engine/options.js';
+import { ConfigError, ErrorCodes, errorCode, type ConfigIssue } from './errors.js';
 import { isValidTimeZone } from './timezone.js';
+import type { NotifierDefinition } from './notify/notifier.js';
 import { readNotifierConfigs, type ConfiguredNotifier } from './notify/registry.js';
 import { parseNotifyConfig, type NotifyConfig } from './notify/rules.js';
-import { parseSchedules, type Schedule } from './schedules/spec.js';
+import { parseSchedules, type PeriodicJobSource, type Schedule } from './schedules/spec.js';
 
 export type Role = 'all' | 'api' | 'worker';
 export type DatabaseKind = 'sqlite' | 'postgres' | 'mongodb';
@@ -70,18 +73,37 @@ export interface Config {
   readonly notify: NotifyConfig;
   /** The notifiers whose config blocks are set (console always). */
   readonly notifiers: readonly ConfiguredNotifier[];
+  /** Every registered job's options: its definition's defaults overridden by JOB_<NAME>_*. */
+  readonly jobs: Readonly<Record<JobName, JobOptions>>;
+  /** The jobs a worker process runs (WORKER_JOBS or --jobs); null: all of them. */
+  readonly servedJobs: readonly JobName[] | null;
+}
+
+/** What the config is read against: the definitions of the registry (src/registry.ts). */
+export interface ConfigRegistry {
+  readonly jobs: ReadonlyArray<JobOptionSource & PeriodicJobSource>;
+  readonly notifiers: readonly NotifierDefinition<unknown>[];
+}
+
+export interface ConfigOverrides {
+  readonly role?: Role;
+  /** `--jobs` from the command line; wins over WORKER_JOBS. */
+  readonly jobs?: string | undefined;
 }
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const bool = z.preprocess((v) => {
+
+/** The one boolean parser: true/false, 1/0, yes/no, on/off (any case); empty is false. */
+export function parseBool(v: unknown): unknown {
   if (typeof v !== 'string') return v;
   const s = v.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(s)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
   return v;
-}, z.boolean());
+}
+export const bool = z.preprocess(parseBool, z.boolean({ error: 'must be true/false, 1/0, yes/no or on/off' }));
 
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(defaults.PORT),
@@ -120,6 +142,7 @@ const EnvSchema = z.object({
   RETENTION_JOBS_DAYS: int(1, 36_500).default(defaults.RETENTION_JOBS_DAYS),
   RETENTION_NOTIFICATIONS_DAYS: int(1, 36_500).default(defaults.RETENTION_NOTIFICATIONS_DAYS),
   ORPHAN_BLOB_MIN_AGE_HOURS: int(1, 87_600).default(defaults.ORPHAN_BLOB_MIN_AGE_HOURS),
+  WORKER_JOBS: optionalString,
 });
 
 function deepFreeze<T>(value: T): T {
@@ -131,28 +154,32 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Validate the environment once and return a frozen Config. An invalid value throws a
- * CONFIG_INVALID error whose message names every offending key.
+ * Validate the environment once against the registry's definitions and return a frozen
+ * Config. Every section is checked before failing, and their issues are merged as data, so one
+ * start-up names everything to fix (a ConfigError, code CONFIG_INVALID).
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'all'): Config {
+export function parseConfig(env: Readonly<Record<string, string | undefined>>, registry: ConfigRegistry, overrides: ConfigOverrides = {}): Config {
+  const role = overrides.role ?? 'all';
   const parsed = EnvSchema.safeParse(env);
-  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-  // Every block is checked before failing, so one start-up names everything to fix.
+  const issues: ConfigIssue[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ key: i.path.join('.') || '(env)', message: i.message }));
   const section = <T>(read: () => T): T | undefined => {
     try {
       return read();
     } catch (err) {
-      if (errorCode(err) !== ErrorCodes.CONFIG_INVALID) throw err;
-      lines.push(...(err as Error).message.replace(/^invalid configuration:\n/, '').split('\n'));
+      if (err instanceof ConfigError) issues.push(...err.issues);
+      else if (errorCode(err) === ErrorCodes.CONFIG_INVALID) issues.push(...issuesFromText((err as Error).message));
+      else throw err;
       return undefined;
     }
   };
   const notify = section(() => parseNotifyConfig(env));
-  const notifiers = section(() => readNotifierConfigs(env));
-  const schedules = section(() => parseSchedules(env));
-  if (!parsed.success || !notify || !notifiers || !schedules) {
-    throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${lines.join('\n')}`);
-  }
+  const notifiers = section(() => readNotifierConfigs(env, registry.notifiers));
+  const schedules = section(() => parseSchedules(env, registry.jobs));
+  const jobOptions = parseJobOptions(env, registry.jobs);
+  issues.push(...jobOptions.issues);
+  const served = overrides.jobs !== undefined ? parseServedJobs(overrides.jobs, '--jobs', registry.jobs) : parseServedJobs(env.WORKER_JOBS, 'WORKER_JOBS', registry.jobs);
+  issues.push(...served.issues);
+  if (!parsed.success || !notify || !notifiers || !schedules || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
 
@@ -214,5 +241,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'a
     },
     notify,
     notifiers,
+    jobs: Object.fromEntries(jobOptions.options) as Record<JobName, JobOptions>,
+    servedJobs: served.served,
   });
+}
+
+/** Issues from a section that still reports as text ("  KEY: message" lines). */
+function issuesFromText(message: string): ConfigIssue[] {
+  return message
+    .replace(/^invalid configuration:\n/, '')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const m = /^\s*([^:]+):\s*(.*)$/.exec(l);
+      return m?.[1] !== undefined ? { key: m[1].trim(), message: m[2] ?? '' } : { key: '(config)', message: l.trim() };
+    });
 }

@@ -15,6 +15,7 @@ export const ErrorCodes = {
   IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
   UNSUPPORTED_TYPE: 'UNSUPPORTED_TYPE',
   STEP_TIMEOUT: 'STEP_TIMEOUT',
+  PAYLOAD_INVALID: 'PAYLOAD_INVALID',
   ABORTED: 'ABORTED',
   STUCK: 'STUCK',
   BLOB_NOT_FOUND: 'BLOB_NOT_FOUND',
@@ -62,6 +63,25 @@ export class RetryLaterError extends NightshiftError {
     super(ErrorCodes.RETRY_LATER, message, { status: 503 });
     this.name = 'RetryLaterError';
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A config problem as data: the key and what is wrong with it. */
+export interface ConfigIssue {
+  readonly key: string;
+  readonly message: string;
+}
+
+/**
+ * An invalid configuration: every problem found, as data (`issues`), and a message that names
+ * each key for a person at a terminal. Sections throw it; loadConfig merges their issues.
+ */
+export class ConfigError extends NightshiftError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    super(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${issues.map((i) => `  ${i.key}: ${i.message}`).join('\n')}`, { status: 500 });
+    this.name = 'ConfigError';
+    this.issues = issues;
   }
 }
 

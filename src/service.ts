@@ -3,14 +3,13 @@ import { hostname } from 'node:os';
 
 import type { FastifyInstance } from 'fastify';
 
-import { jobDefinitions } from '../jobs/index.js';
 import { createBlobStore } from './blobs/index.js';
 import type { BlobStore } from './blobs/types.js';
 import type { Config } from './config.js';
 import { createEngineBackend } from './engine/backends.js';
-import { createEngine, type Engine } from './engine/engine.js';
+import { createEngine, type Engine, type RegisteredJob } from './engine/engine.js';
+import type { JobName } from './engine/job.js';
 import { toError } from './errors.js';
-import { closeSharedOcrPool } from '../jobs/lib/ocr.js';
 import { isDeliveryJob, scheduleDelivery } from './notify/delivery.js';
 import { createHub } from './notify/hub.js';
 import { startOutboxSweeper } from './notify/sweeper.js';
@@ -18,7 +17,8 @@ import { buildHttp, checkBindSafety } from './http/server.js';
 import { createStats } from './stats.js';
 import type { Logger } from './logger.js';
 import { recordRuns } from './schedules/runs.js';
-import { PERIODIC_JOBS } from './schedules/spec.js';
+import { isStep } from './pipeline/step.js';
+import { registry } from './registry.js';
 import { syncSchedules } from './schedules/sync.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -70,7 +70,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
     if (serveApi) checkBindSafety(config, log);
     await mkdir(config.dataDir, { recursive: true });
 
-    const store = await createStore(config.database, { log });
+    // Every job of the registry with the options this deployment gives it; a worker serves
+    // all of them or those named by --jobs / WORKER_JOBS.
+    const jobs: RegisteredJob[] = registry.jobs.map((definition) => ({ definition, options: config.jobs[definition.name] }));
+    const serve = new Set<JobName>(config.role === 'api' ? [] : (config.servedJobs ?? jobs.map((j) => j.definition.name)));
+    const steps = registry.jobs.filter(isStep).map((d) => d.name);
+
+    const store = await createStore(config.database, { log, stepOrder: steps });
     closers.push({ name: 'store', close: () => store.close() });
     await store.migrate();
 
@@ -92,19 +98,27 @@ export async function startService(config: Config, log: Logger): Promise<Service
       log: log.child({ component: 'notify' }),
     });
     closers.push({ name: 'notifiers', close: () => notify.close() });
-    closers.push({ name: 'ocr', close: () => closeSharedOcrPool() });
 
     const workerName = `${hostname()}:${process.pid}:${config.role}`;
     // Periodic jobs claim their occurrence in store.runs and record their counts there.
-    const definitions = jobDefinitions.map((def) =>
-      (PERIODIC_JOBS as readonly string[]).includes(def.name)
-        ? recordRuns(def, { schedule: config.schedules.find((s) => s.job === def.name), worker: workerName })
-        : def,
-    );
-    const services = { config, store, blobs, notify };
+    const registered = jobs.map(({ definition, options }) => ({
+      options,
+      definition: definition.schedule ? recordRuns(definition, { schedule: config.schedules.find((s) => s.job === definition.name), worker: workerName }) : definition,
+    }));
+    // Lifecycle hooks of the served jobs (pools, workers), closed after the engine drained.
+    for (const { definition, options } of registered) {
+      if (!serve.has(definition.name)) continue;
+      if (definition.open) await definition.open({ config, options, log: log.child({ job: definition.name }) });
+      if (definition.close) {
+        const close = definition.close.bind(definition);
+        closers.push({ name: `job:${definition.name}`, close });
+      }
+    }
+    const services = { config, store, blobs, notify, steps };
     const engine = await createEngine({
       backend: await createEngineBackend(engineDatabase(config.database), { redisUrl: config.redisUrl, log }),
-      definitions,
+      jobs: registered,
+      serve,
       services,
       log,
       pollIntervalMs: config.pollIntervalMs,
@@ -126,7 +140,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
             agenda: engine.agenda,
             log: log.child({ component: 'stats' }),
             intervalSeconds: config.statsIntervalSeconds,
-            concurrency: jobDefinitions.reduce((n, d) => n + d.concurrency, 0),
+            concurrency: engine.served.reduce((n, j) => n + j.options.concurrency, 0),
+            perJob: Object.fromEntries(engine.served.map((j) => [j.definition.name, j.options.concurrency])),
           });
     if (stats) closers.push({ name: 'stats', close: () => stats.stop() });
 
@@ -142,14 +157,18 @@ export async function startService(config: Config, log: Logger): Promise<Service
       if (config.role === 'api') await engine.startPublishing();
     }
     if (config.role !== 'api') {
-      await syncSchedules(engine.agenda, config.schedules, log.child({ component: 'schedules' }));
+      // A worker keeps the schedules of the jobs it serves.
+      await syncSchedules(engine.agenda, config.schedules.filter((sc) => serve.has(sc.job)), log.child({ component: 'schedules' }));
       await engine.start();
       stats?.start();
       const sweeper = startOutboxSweeper(store, engine, log);
       closers.push({ name: 'outbox-sweeper', close: async () => sweeper.stop() });
     }
 
-    log.info({ role: config.role, url, database: config.database.kind, storage: config.storage.kind }, 'nightshift started');
+    log.info(
+      { role: config.role, url, database: config.database.kind, storage: config.storage.kind, jobs: config.role === 'api' ? [] : [...serve] },
+      'nightshift started',
+    );
     let stopping: Promise<void> | undefined;
     return {
       config,

@@ -15,7 +15,12 @@ export interface StatsOptions {
   readonly intervalSeconds: number;
   /** Most runs at once in this process (the engine's maxConcurrency). */
   readonly concurrency: number;
+  /** Each served job's concurrency (JOB_<NAME>_CONCURRENCY), shown with its runs under way. */
+  readonly perJob?: Readonly<Record<string, number>>;
 }
+
+/** Runs under way and the concurrency of each served job: "ocr 1/4". */
+export type JobLoad = Readonly<Record<string, { readonly running: number; readonly concurrency: number }>>;
 
 export interface Stats {
   /** Gauges of the same numbers, for `GET /metrics`. */
@@ -62,25 +67,26 @@ export function createStats(options: StatsOptions): Stats {
   const { agenda, log } = options;
   const metrics = createMetrics();
   const startedAt = performance.now();
-  const running = new Map<string, number>();
+  const running = new Map<string, { at: number; name: string }>();
   let succeeded = 0;
   let failed = 0;
   let peak = 0;
   let totalMs = 0;
   let finished = 0;
 
-  const idOf = (job: { attrs: { _id?: unknown } }) => String(job.attrs._id);
-  const onStart = (job: { attrs: { _id?: unknown } }, remote?: boolean) => {
+  type Ev = { attrs: { _id?: unknown; name?: string } };
+  const idOf = (job: Ev) => String(job.attrs._id);
+  const onStart = (job: Ev, remote?: boolean) => {
     if (remote === true) return;
-    running.set(idOf(job), performance.now());
+    running.set(idOf(job), { at: performance.now(), name: job.attrs.name ?? '' });
     if (running.size > peak) peak = running.size;
   };
-  const onComplete = (job: { attrs: { _id?: unknown } }, remote?: boolean) => {
+  const onComplete = (job: Ev, remote?: boolean) => {
     if (remote === true) return;
     const began = running.get(idOf(job));
     running.delete(idOf(job));
     if (began === undefined) return;
-    totalMs += performance.now() - began;
+    totalMs += performance.now() - began.at;
     finished++;
   };
   const onSuccess = (_job: unknown, remote?: boolean) => {
@@ -116,10 +122,21 @@ export function createStats(options: StatsOptions): Stats {
     };
   }
 
+  function jobLoad(): JobLoad {
+    const load: Record<string, { running: number; concurrency: number }> = {};
+    for (const [name, concurrency] of Object.entries(options.perJob ?? {})) load[name] = { running: 0, concurrency };
+    for (const { name } of running.values()) {
+      const entry = load[name];
+      if (entry) entry.running++;
+    }
+    return load;
+  }
+
   async function tick(): Promise<StatsSnapshot> {
     const s = await snapshot();
     metrics.update(s);
-    log.info({ stats: s }, statsLine(s));
+    // Per job ("ocr": 1 running of 4) as a field of the line, so JOB_<NAME>_CONCURRENCY shows.
+    log.info({ stats: s, jobs: jobLoad() }, statsLine(s));
     return s;
   }
 

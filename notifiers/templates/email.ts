@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../src/format.js';
 import type { Message } from '../../src/notify/notifier.js';
 
 /**
@@ -7,18 +8,6 @@ import type { Message } from '../../src/notify/notifier.js';
  * other module and nothing has to be copied next to the build.
  */
 
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escape text for an HTML element body or a double- or single-quoted attribute. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
 
 /**
  * A URL that may go into an href/src: only http(s) (and cid: for inline parts). Anything else

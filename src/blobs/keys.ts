@@ -68,3 +68,27 @@ export function isValidKey(key: string): boolean {
     return false;
   }
 }
+
+/** Where file blobs live, and how a key names its file: originals/<id>, thumbnails/<id>.webp. */
+export const FILE_BLOB_PREFIXES = ['originals/', 'thumbnails/'] as const;
+
+/** The file a blob key belongs to, or undefined for a key that is no file's blob. */
+export function fileIdOfKey(key: string): string | undefined {
+  for (const prefix of FILE_BLOB_PREFIXES) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    if (rest === '' || rest.includes('/')) return undefined;
+    return prefix === 'thumbnails/' ? rest.replace(/\.[^.]+$/, '') : rest;
+  }
+  return undefined;
+}
+
+/** Blob key of a file's original upload. The one place that names where originals live. */
+export function originalKey(fileId: string): string {
+  return assertValidKey(`originals/${fileId}`);
+}
+
+/** Blob key of a file's thumbnail. */
+export function thumbnailKey(fileId: string): string {
+  return assertValidKey(`thumbnails/${fileId}.webp`);
+}

@@ -1,19 +1,8 @@
+import { FILE_BLOB_PREFIXES, fileIdOfKey } from '../blobs/keys.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { ReportQueries } from '../store/report-types.js';
 
-/** Where file blobs live, and how a key names its file: originals/<id>, thumbnails/<id>.webp. */
-export const FILE_BLOB_PREFIXES = ['originals/', 'thumbnails/'] as const;
 const BATCH = 500;
-
-export function fileIdOfKey(key: string): string | undefined {
-  for (const prefix of FILE_BLOB_PREFIXES) {
-    if (!key.startsWith(prefix)) continue;
-    const rest = key.slice(prefix.length);
-    if (rest === '' || rest.includes('/')) return undefined;
-    return prefix === 'thumbnails/' ? rest.replace(/\.[^.]+$/, '') : rest;
-  }
-  return undefined;
-}
 
 /**
  * Delete blobs under originals/ and thumbnails/ whose file record is gone and which were last

@@ -1,6 +1,4 @@
-import type { Agenda } from 'agenda';
-
-import type { JobName, JobServices } from '../engine/job.js';
+import type { JobServices } from '../engine/job.js';
 import type { Logger } from '../logger.js';
 import type { FileRecord } from '../store/types.js';
 
@@ -11,22 +9,13 @@ const MAX_FILES = 1_000;
 const PAGE = 200;
 
 /**
- * A job that will still run (queued, scheduled for a retry) or is running. A finished job, or
- * one that exhausted its attempts, leaves nextRunAt empty and no lock.
- */
-async function hasLiveJob(agenda: Agenda, name: JobName, fileId: string): Promise<boolean> {
-  const { jobs } = await agenda.queryJobs({ name, data: { fileId }, limit: 20 });
-  return jobs.some((j) => !j.disabled && (j.nextRunAt != null || j.lockedAt != null));
-}
-
-/**
  * Files whose job was lost between the store write and the enqueue (a crash in between, or a
  * reprocess cut short): left `uploaded` with no process-file job, or `processing` with a pending
  * step that no job will ever run. Enqueues the missing job again; the job itself re-checks the
  * file's status, so a late original cannot do the work twice.
  */
 export async function requeueLostWork(services: JobServices, now: Date, log: Logger): Promise<number> {
-  const { store, agenda, enqueue } = services;
+  const { store, maintenance, enqueue } = services;
   const cutoff = now.getTime() - LOST_AFTER_MS;
   let requeued = 0;
 
@@ -38,7 +27,7 @@ export async function requeueLostWork(services: JobServices, now: Date, log: Log
     cursor = page.nextCursor ?? undefined;
   } while (cursor && uploaded.length < MAX_FILES);
   for (const file of uploaded) {
-    if (await hasLiveJob(agenda, 'process-file', file.id)) continue;
+    if (await maintenance.hasLiveJob('process-file', { fileId: file.id })) continue;
     await enqueue('process-file', { fileId: file.id });
     log.warn({ fileId: file.id }, 'uploaded file had no process-file job: enqueued again');
     requeued++;
@@ -47,7 +36,7 @@ export async function requeueLostWork(services: JobServices, now: Date, log: Log
   for (const { id } of await store.reports.findProcessingFiles(new Date(cutoff), MAX_FILES)) {
     const file = await store.getFile(id);
     for (const step of file?.steps ?? []) {
-      if (step.status !== 'pending' || (await hasLiveJob(agenda, step.name, id))) continue;
+      if (step.status !== 'pending' || (await maintenance.hasLiveJob(step.name, { fileId: id }))) continue;
       await enqueue(step.name, { fileId: id });
       log.warn({ fileId: id, step: step.name }, 'pending step had no job: enqueued again');
       requeued++;

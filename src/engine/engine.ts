@@ -1,15 +1,25 @@
 import { Agenda, type Job } from 'agenda';
 
 import { raceAbort } from '../abort.js';
-import { ErrorCodes, NightshiftError, RetryLaterError, isPermanent, toError } from '../errors.js';
+import { ErrorCodes, NightshiftError, PermanentError, RetryLaterError, isPermanent, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EngineBackend } from './backends.js';
-import type { Enqueue, JobContext, JobDefinition, JobName, JobPayloads, JobServices } from './job.js';
+import { lockLifetimeMs, type Enqueue, type JobContext, type JobDefinition, type JobName, type JobOptions, type JobPayloads, type JobServices } from './job.js';
+import { createMaintenance, type EngineMaintenance } from './maintenance.js';
+
+/** A registered job: its definition and the options this deployment runs it with. */
+export interface RegisteredJob {
+  readonly definition: JobDefinition;
+  readonly options: JobOptions;
+}
 
 export interface EngineOptions {
   readonly backend: EngineBackend;
-  readonly definitions: readonly JobDefinition[];
-  readonly services: Omit<JobServices, 'enqueue' | 'agenda'>;
+  /** Every job of the registry: enqueue and maintenance know them all. */
+  readonly jobs: readonly RegisteredJob[];
+  /** The jobs this process runs (defined in Agenda); the others wait for a worker that serves them. */
+  readonly serve: ReadonlySet<JobName>;
+  readonly services: Omit<JobServices, 'enqueue' | 'maintenance'>;
   readonly log: Logger;
   /** Poll interval when no wake-up arrives, ms. */
   readonly pollIntervalMs: number;
@@ -22,6 +32,9 @@ export interface EngineOptions {
 export interface Engine {
   readonly agenda: Agenda;
   readonly enqueue: Enqueue;
+  readonly maintenance: EngineMaintenance;
+  /** The jobs this process runs, with their options. */
+  readonly served: readonly RegisteredJob[];
   /** Start taking work (worker roles only). */
   start(): Promise<void>;
   /**
@@ -45,19 +58,27 @@ export interface Engine {
  */
 const LOCK_SLACK = 2;
 
+const timeoutError = (name: string, kind: 'soft' | 'hard', ms: number) =>
+  new NightshiftError(
+    ErrorCodes.STEP_TIMEOUT,
+    kind === 'hard' ? `${name} took longer than its time limit of ${ms} ms` : `${name} passed its soft time limit of ${ms} ms and was asked to stop`,
+  );
+
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { backend, log } = options;
   // Agenda's constructor connects without handling a failure (its ready promise would never
   // settle): connect first, so a wrong DATABASE_URL fails start-up with the driver's error.
   // Every backend's connect() is idempotent.
   await backend.backend.connect();
+  const served = options.jobs.filter((j) => options.serve.has(j.definition.name));
+  const byName = new Map(options.jobs.map((j) => [j.definition.name, j] as const));
   const agenda = new Agenda({
     backend: backend.backend,
     ...(backend.notificationChannel ? { notificationChannel: backend.notificationChannel } : {}),
     name: options.name,
     processEvery: options.pollIntervalMs,
     // The sum of every definition's concurrency: each definition limits itself.
-    maxConcurrency: options.definitions.reduce((n, d) => n + d.concurrency, 0),
+    maxConcurrency: Math.max(1, served.reduce((n, j) => n + j.options.concurrency, 0)),
     defaultLockLimit: 1,
   });
   await agenda.ready;
@@ -66,60 +87,68 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   let active = 0;
 
   const enqueue: Enqueue = async (name, payload, opts) => {
-    // create() takes the priority from the job's definition.
-    const job = agenda.create(name, payload);
+    // Set here, not by create(): a job this process does not serve is not defined in Agenda.
+    const job = agenda.create(name, payload).priority(byName.get(name)?.options.priority ?? 0);
     if (opts?.uniqueBy !== undefined) {
       job.unique({ [`data.${opts.uniqueBy}`]: (payload as Record<string, unknown>)[opts.uniqueBy] });
     }
     if (opts?.runAt !== undefined) job.schedule(opts.runAt);
     await job.save();
   };
-  const services: JobServices = { ...options.services, enqueue, agenda };
+  const maintenance = createMaintenance(agenda, new Map(options.jobs.map((j) => [j.definition.name, lockLifetimeMs(j.options)] as const)));
+  const services: JobServices = { ...options.services, enqueue, maintenance };
 
-  for (const def of options.definitions) {
-    agenda.define(def.name, (job: Job<JobPayloads[JobName]>) => runJob(def, job), {
-      concurrency: def.concurrency,
-      lockLimit: def.concurrency + LOCK_SLACK,
-      // The time limit aborts the attempt, so a lock older than that plus a margin belongs to a dead worker.
-      lockLifetime: def.timeoutMs + 30_000,
-      ...(def.priority !== undefined ? { priority: def.priority } : {}),
+  for (const { definition: def, options: opts } of served) {
+    agenda.define(def.name, (job: Job<JobPayloads[JobName]>) => runJob(def, opts, job), {
+      concurrency: opts.concurrency,
+      lockLimit: opts.concurrency + LOCK_SLACK,
+      lockLifetime: lockLifetimeMs(opts),
+      priority: opts.priority,
       backoff: (ctx) => {
-        if (isPermanent(ctx.error) || ctx.attempt >= def.attempts) return null;
-        return ctx.error instanceof RetryLaterError ? ctx.error.retryAfterMs : def.backoffMs * 2 ** (ctx.attempt - 1);
+        if (isPermanent(ctx.error) || ctx.attempt >= opts.attempts) return null;
+        return ctx.error instanceof RetryLaterError ? ctx.error.retryAfterMs : opts.backoffMs * 2 ** (ctx.attempt - 1);
       },
     });
   }
 
-  async function runJob(def: JobDefinition, job: Job<JobPayloads[JobName]>): Promise<void> {
+  async function runJob(def: JobDefinition, opts: JobOptions, job: Job<JobPayloads[JobName]>): Promise<void> {
     const attempt = (job.attrs.failCount ?? 0) + 1;
-    const data = job.attrs.data;
-    const jobLog = log.child({ job: def.name, jobId: String(job.attrs._id), ...data, attempt });
-    const limit = new AbortController();
-    const timer = setTimeout(
-      () => limit.abort(new NightshiftError(ErrorCodes.STEP_TIMEOUT, `${def.name} took longer than its time limit of ${def.timeoutMs} ms`)),
-      def.timeoutMs,
-    );
-    const signal = AbortSignal.any([limit.signal, shutdown.signal]);
+    const raw: unknown = job.attrs.data ?? {};
+    const jobLog = log.child({ job: def.name, jobId: String(job.attrs._id), ...(raw as object), attempt });
+    const soft = new AbortController();
+    const hard = new AbortController();
+    const softTimer = setTimeout(() => soft.abort(timeoutError(def.name, 'soft', opts.softTimeoutMs)), opts.softTimeoutMs);
+    const hardTimer = setTimeout(() => hard.abort(timeoutError(def.name, 'hard', opts.timeoutMs)), opts.timeoutMs);
+    const hardSignal = AbortSignal.any([hard.signal, shutdown.signal]);
+    const signal = AbortSignal.any([soft.signal, hardSignal]);
+    const parsed = def.payload.safeParse(raw);
     const ctx: JobContext = {
       jobId: String(job.attrs._id),
       name: def.name,
-      data,
+      // Only read when the payload parsed: a malformed one fails before the handler runs.
+      data: (parsed.success ? parsed.data : raw) as JobPayloads[JobName],
       attempt,
-      maxAttempts: def.attempts,
+      maxAttempts: opts.attempts,
+      options: opts,
       log: jobLog,
       signal,
+      hardSignal,
       heartbeat: (progress) => job.touch(progress),
       services,
     };
     active++;
     const started = performance.now();
     try {
-      // Racing the signal ends the attempt on time even if a library ignores the abort.
-      await raceAbort(def.handler(ctx), signal);
+      if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
+        throw new PermanentError(ErrorCodes.PAYLOAD_INVALID, `${def.name}: malformed payload (${why})`);
+      }
+      // Racing the hard signal ends the attempt on time even if a library ignores the abort.
+      await raceAbort(def.handler(ctx), hardSignal);
       jobLog.debug({ ms: Math.round(performance.now() - started) }, 'job done');
     } catch (thrown) {
       const err = toError(signal.aborted && !(thrown instanceof NightshiftError) ? (signal.reason ?? thrown) : thrown);
-      const last = isPermanent(err) || attempt >= def.attempts;
+      const last = isPermanent(err) || attempt >= opts.attempts;
       if (err instanceof RetryLaterError && !last) jobLog.info({ reason: err.message, retryAfterMs: err.retryAfterMs }, 'job will retry later');
       else jobLog.warn({ err, last }, last ? 'job failed for good' : 'job attempt failed; will retry');
       if (last) {
@@ -134,7 +163,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       }
       throw err;
     } finally {
-      clearTimeout(timer);
+      clearTimeout(softTimer);
+      clearTimeout(hardTimer);
       active--;
     }
   }
@@ -146,6 +176,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   return {
     agenda,
     enqueue,
+    maintenance,
+    served,
     async start() {
       started = true;
       await agenda.start();

@@ -3,12 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
+import { originalKey } from '../blobs/keys.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { quotaState } from '../quota.js';
+import { stepResult } from '../pipeline/result.js';
 import { presentFile, sanitizeFilename } from './present.js';
 import { notFound, parse } from './validate.js';
 
@@ -36,7 +38,7 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
       throw new NightshiftError(ErrorCodes.BAD_REQUEST, 'send the file as multipart/form-data in a field named "file"', { status: 400 });
     }
     const id = randomUUID();
-    const blobKey = `originals/${id}`;
+    const blobKey = originalKey(id);
     let owner: string | null = null;
     let upload: { filename: string; contentType: string; size: number } | null = null;
     let quotaChecked = false;
@@ -94,7 +96,7 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
     const { id } = parse(IdParams, request.params);
     const file = await store.getFile(id);
     if (!file) throw notFound('file', id);
-    const key = file.steps.find((s) => s.name === 'thumbnail')?.result?.thumbnailKey;
+    const key = stepResult(file, 'thumbnail')?.thumbnailKey;
     if (typeof key !== 'string') throw new NightshiftError(ErrorCodes.NOT_FOUND, `file ${id} has no thumbnail (yet)`, { status: 404 });
     const stream = await blobs.get(key);
     return reply.type('image/webp').header('Cache-Control', 'private, max-age=3600').send(stream);

@@ -1,4 +1,4 @@
-import { filePath, fileResult } from '../pipeline/result.js';
+import { filePath, fileResult, type FileResult } from '../pipeline/result.js';
 import type { FileRecord } from '../store/types.js';
 
 /** The API's view of a file: steps keyed by name and every step's result merged into `result`. */
@@ -7,10 +7,11 @@ export function presentFile(file: FileRecord, publicUrl: string | undefined) {
   for (const step of file.steps) {
     steps[step.name] = { status: step.status, attempts: step.attempts, durationMs: step.durationMs, error: step.error };
   }
-  const result = fileResult(file);
-  if (result && typeof result.thumbnailKey === 'string') {
-    result.thumbnailUrl = `${publicUrl ?? ''}${filePath(file.id)}/thumbnail`;
-    delete result.thumbnailKey;
+  const merged = fileResult(file);
+  let result: (Omit<FileResult, 'thumbnailKey'> & { thumbnailUrl?: string }) | null = merged;
+  if (merged?.thumbnailKey !== undefined) {
+    const { thumbnailKey: _key, ...rest } = merged;
+    result = { ...rest, thumbnailUrl: `${publicUrl ?? ''}${filePath(file.id)}/thumbnail` };
   }
   return {
     id: file.id,

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-
 import type { Logger } from '../logger.js';
+import { digestKeyOf, notificationId, notificationKey } from '../store/outbox-keys.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Store } from '../store/types.js';
 import { subjectKey, type EventPayloads } from './events.js';
@@ -8,13 +7,6 @@ import type { ChannelName, Notifier, NotifyEvent } from './notifier.js';
 import { quietUntil } from './quiet.js';
 import { messageToJson, render, renderDigest, type RenderContext } from './render.js';
 import { resolveTargets, type NotifyConfig } from './rules.js';
-
-/** A UUID-shaped id derived from an idempotency key: the same key always gives the same id. */
-export function idFromKey(key: string): string {
-  const h = createHash('sha256').update(key).digest('hex');
-  // Version 4 / variant bits set, so strict UUID validators (LINE's) accept it.
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
 
 export interface NotifyHub {
   /** Channels with a registered notifier. */
@@ -73,7 +65,7 @@ export function createHub(options: HubOptions): NotifyHub {
       const now = new Date();
 
       for (const t of targets) {
-        const key = `${event}|${subject}|${t.channel}|${t.recipient}`;
+        const key = notificationKey(event, subject, t.channel, t.recipient);
         const quiet = t.owner ? quietUntil(now, t.owner.timezone, t.owner.quietHours) : null;
         let notBefore = quiet && quiet > now ? quiet : now;
         const base = { event, channel: t.channel, recipient: t.recipient, owner: ownerId };
@@ -84,11 +76,11 @@ export function createHub(options: HubOptions): NotifyHub {
             // Within the window of an earlier message: collect into the digest sent when the window ends.
             const windowEnd = new Date(last.getTime() + windowMs);
             if (windowEnd > notBefore) notBefore = windowEnd;
-            const digestKey = `digest|${event}|${t.channel}|${t.recipient}`;
+            const digestKey = digestKeyOf(event, t.channel, t.recipient);
             const item = { ...(draft.items?.[0] ?? { title: draft.title, detail: draft.text }) };
             const r = await store.outbox.appendToDigest(digestKey, item, {
               ...base,
-              id: idFromKey(`${digestKey}|${key}`),
+              id: notificationId(`${digestKey}|${key}`),
               key: `${digestKey}|${key}`,
               digestKey,
               message: messageToJson(renderDigest(event, [item])),
@@ -101,7 +93,7 @@ export function createHub(options: HubOptions): NotifyHub {
             continue;
           }
         }
-        const r = await queue({ ...base, id: idFromKey(key), key, message: messageToJson(draft), notBefore });
+        const r = await queue({ ...base, id: notificationId(key), key, message: messageToJson(draft), notBefore });
         if (r) created.push(r);
       }
       if (created.length > 0) log.debug({ event, count: created.length }, 'notifications queued');
@@ -115,9 +107,9 @@ export function createHub(options: HubOptions): NotifyHub {
       paused.set(channel, until);
     },
     async sendTest(channel, recipient) {
-      const key = `test|${Date.now()}-${Math.random().toString(36).slice(2)}|${channel}|${recipient}`;
+      const key = notificationKey('test', `${Date.now()}-${Math.random().toString(36).slice(2)}`, channel, recipient);
       const draft = render('test', { note: 'A test message from nightshift. If you can read this, this channel works.' }, options.renderContext);
-      const r = await queue({ id: idFromKey(key), key, event: 'test', channel, recipient, owner: null, message: messageToJson(draft), notBefore: new Date() });
+      const r = await queue({ id: notificationId(key), key, event: 'test', channel, recipient, owner: null, message: messageToJson(draft), notBefore: new Date() });
       if (!r) throw new Error('test notification already exists');
       return r;
     },

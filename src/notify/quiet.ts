@@ -1,15 +1,9 @@
 import type { QuietHours } from '../store/owner-types.js';
+import { localClock } from '../timezone.js';
 
 function toMinutes(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);
   return (h ?? 0) * 60 + (m ?? 0);
-}
-
-/** Minutes since local midnight in `timeZone`, and the seconds into that minute. */
-export function localClock(now: Date, timeZone: string): { minutes: number; seconds: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(now);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return { minutes: get('hour') * 60 + get('minute'), seconds: get('second') };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { notifierDefinitions } from '../../notifiers/index.js';
 import { ErrorCodes, NightshiftError, errorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ChannelName, Notifier, NotifierDefinition } from './notifier.js';
@@ -15,7 +14,7 @@ export interface ConfiguredNotifier {
  */
 export function readNotifierConfigs(
   env: Readonly<Record<string, string | undefined>>,
-  definitions: readonly NotifierDefinition<unknown>[] = notifierDefinitions,
+  definitions: readonly NotifierDefinition<unknown>[],
 ): ConfiguredNotifier[] {
   const configured: ConfiguredNotifier[] = [];
   const problems: string[] = [];

@@ -1,3 +1,4 @@
+import { formatBytes } from '../format.js';
 import { filePath } from '../pipeline/result.js';
 import type { EventPayloads, FileEventPayload, QuotaPayload } from './events.js';
 import type { Message, MessageItem, NotifyEvent } from './notifier.js';
@@ -5,8 +6,6 @@ import type { Message, MessageItem, NotifyEvent } from './notifier.js';
 /** A message before it has its idempotency id (given per recipient by the hub). */
 export type Draft = Omit<Message, 'id'>;
 
-const MB = 1024 * 1024;
-const fmtBytes = (n: number) => (n >= MB ? `${(n / MB).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`);
 const https = (u: string | undefined) => (u && u.startsWith('https://') ? u : undefined);
 
 export interface RenderContext {
@@ -85,11 +84,11 @@ export function render<E extends NotifyEvent>(event: E, payload: EventPayloads[E
         event,
         title: exceeded ? `Storage quota exceeded for ${p.owner}` : `Storage ${pct}% used for ${p.owner}`,
         text: exceeded
-          ? `${p.owner} uses ${fmtBytes(p.usedBytes)} of ${fmtBytes(p.quotaBytes)}. New uploads are refused until usage drops below the quota.`
-          : `${p.owner} uses ${fmtBytes(p.usedBytes)} of ${fmtBytes(p.quotaBytes)} (${pct}%, over ${p.threshold}%).`,
+          ? `${p.owner} uses ${formatBytes(p.usedBytes)} of ${formatBytes(p.quotaBytes)}. New uploads are refused until usage drops below the quota.`
+          : `${p.owner} uses ${formatBytes(p.usedBytes)} of ${formatBytes(p.quotaBytes)} (${pct}%, over ${p.threshold}%).`,
         facts: [
-          { label: 'Used', value: fmtBytes(p.usedBytes) },
-          { label: 'Quota', value: fmtBytes(p.quotaBytes) },
+          { label: 'Used', value: formatBytes(p.usedBytes) },
+          { label: 'Quota', value: formatBytes(p.quotaBytes) },
           { label: 'Usage', value: `${pct}%` },
         ],
         data: { ...p },

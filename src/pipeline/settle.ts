@@ -3,7 +3,7 @@ import { toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FileEventPayload } from '../notify/events.js';
 import type { FileRecord } from '../store/types.js';
-import { filePath, fileResult } from './result.js';
+import { filePath, stepResult } from './result.js';
 
 /**
  * Move a file to its final status once every step is final. The store makes this atomic, so
@@ -32,13 +32,14 @@ async function announce(services: JobServices, file: FileRecord, log: Logger): P
 }
 
 export function fileEvent(file: FileRecord, publicUrl: string | undefined): FileEventPayload {
-  const result = fileResult(file) ?? {};
+  const analysis = stepResult(file, 'analyze');
+  const ocr = stepResult(file, 'ocr');
   const facts: Array<{ label: string; value: string }> = [];
-  const labels = result.labels as Array<{ label: string; score: number }> | undefined;
-  if (labels?.[0]) facts.push({ label: 'Top label', value: `${labels[0].label} (${Math.round(labels[0].score * 100)}%)` });
-  if (typeof result.width === 'number' && typeof result.height === 'number') facts.push({ label: 'Size', value: `${result.width}×${result.height}` });
-  if (typeof result.text === 'string' && result.text.trim() !== '') facts.push({ label: 'Text', value: result.text.trim().slice(0, 200) });
-  const hasThumb = typeof result.thumbnailKey === 'string';
+  const top = analysis?.labels[0];
+  if (top) facts.push({ label: 'Top label', value: `${top.label} (${Math.round(top.score * 100)}%)` });
+  if (analysis) facts.push({ label: 'Size', value: `${analysis.width}×${analysis.height}` });
+  if (ocr && ocr.text.trim() !== '') facts.push({ label: 'Text', value: ocr.text.trim().slice(0, 200) });
+  const hasThumb = stepResult(file, 'thumbnail') !== null;
   return {
     fileId: file.id,
     owner: file.owner,

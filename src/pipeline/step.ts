@@ -1,49 +1,63 @@
 import { buffer } from 'node:stream/consumers';
 
-import type { JobContext, JobDefinition } from '../engine/job.js';
+import { z } from 'zod';
+
+import type { JobContext, JobDefaults, JobDefinition, JobOpenContext, JobPayloads } from '../engine/job.js';
 import { defineJob } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
-import type { FileRecord, StepName } from '../store/types.js';
+import type { FileRecord, StepName, StepResults } from '../store/types.js';
 import { settleFile } from './settle.js';
 
-export interface StepInput {
+/** Every step's payload: the file it works on. */
+export const StepPayload = z.object({ fileId: z.string().min(1).max(128) }).strict();
+export type StepPayload = z.infer<typeof StepPayload>;
+
+export interface StepInput<N extends StepName> {
   readonly file: FileRecord;
   /** The original's bytes (uploads are bounded by MAX_UPLOAD_BYTES). */
   readonly bytes: Buffer;
-  readonly ctx: JobContext<StepName>;
+  readonly ctx: JobContext<N>;
 }
 
-export interface StepSpec {
-  readonly name: StepName;
-  readonly concurrency: number;
-  readonly attempts?: number;
-  readonly backoffMs?: number;
-  readonly timeoutMs: number;
+export interface StepSpec<N extends StepName> {
+  readonly name: N;
+  readonly description: string;
+  readonly defaults: JobDefaults;
+  /** What the step records on the file; the result is checked against it before it is stored. */
+  readonly result: z.ZodType<StepResults[N]>;
   /**
-   * Do the work and return what goes on the file record (JSON-serialisable). Throw a
-   * PermanentError for input that will never work; anything else is retried.
+   * Do the work and return what goes on the file record. Throw a PermanentError for input that
+   * will never work; anything else is retried.
    */
-  run(input: StepInput): Promise<Record<string, unknown>>;
+  run(input: StepInput<N>): Promise<StepResults[N]>;
   /** Bytes of derived blobs the result stored (thumbnails): they count against the owner's quota. */
-  derivedBytes?(result: Record<string, unknown>): number;
+  derivedBytes?(result: StepResults[N]): number;
+  open?(ctx: JobOpenContext): Promise<void>;
+  close?(): Promise<void>;
 }
+
+/** A job definition that is a processing step (process-file fans these out for every image). */
+export type StepDefinition<N extends StepName> = JobDefinition<N> & { readonly step: true };
 
 /**
  * A processing step as a job: marks the step running, loads the original, runs it, stores the
  * outcome and settles the file once every step is final. The step files in jobs/ only say what
  * the work is.
  */
-export function defineStep(spec: StepSpec): JobDefinition<StepName> {
-  return defineJob<StepName>({
+export function defineStep<N extends StepName>(spec: StepSpec<N>): StepDefinition<N> {
+  const definition = defineJob<N>({
     name: spec.name,
-    concurrency: spec.concurrency,
-    attempts: spec.attempts ?? 3,
-    backoffMs: spec.backoffMs ?? 1_000,
-    timeoutMs: spec.timeoutMs,
+    description: spec.description,
+    // JobPayloads gives every step name this payload; TypeScript cannot see it for a generic N.
+    payload: StepPayload as unknown as z.ZodType<JobPayloads[N]>,
+    defaults: spec.defaults,
+    ...(spec.open ? { open: spec.open.bind(spec) } : {}),
+    ...(spec.close ? { close: spec.close.bind(spec) } : {}),
     async handler(ctx) {
       const { store, blobs } = ctx.services;
-      const file = await store.getFile(ctx.data.fileId);
-      if (!file) throw new NightshiftError(ErrorCodes.NOT_FOUND, `file ${ctx.data.fileId} no longer exists`);
+      const { fileId } = ctx.data;
+      const file = await store.getFile(fileId);
+      if (!file) throw new NightshiftError(ErrorCodes.NOT_FOUND, `file ${fileId} no longer exists`);
       const step = file.steps.find((s) => s.name === spec.name);
       // A reprocess or a finished step makes this run stale: nothing to do.
       if (file.status !== 'processing' || !step || (step.status !== 'pending' && step.status !== 'running')) {
@@ -52,15 +66,19 @@ export function defineStep(spec: StepSpec): JobDefinition<StepName> {
       }
       await store.startStep(file.id, spec.name);
       const started = performance.now();
-      const stopBeating = startHeartbeat(ctx, file.id, spec.name, spec.timeoutMs);
+      const stopBeating = startHeartbeat(ctx, file.id, spec.name, ctx.options.timeoutMs);
       try {
         const bytes = await buffer(await blobs.get(file.blobKey));
         ctx.signal.throwIfAborted();
-        const result = await spec.run({ file, bytes, ctx });
-        ctx.signal.throwIfAborted();
+        const produced = await spec.run({ file, bytes, ctx });
+        // A result the attempt produced after its hard limit is not recorded.
+        ctx.hardSignal.throwIfAborted();
+        const checked = spec.result.safeParse(produced);
+        if (!checked.success) throw new NightshiftError(ErrorCodes.INTERNAL, `${spec.name} returned a result that does not match its schema: ${checked.error.message}`);
+        const result = checked.data;
         const derived = spec.derivedBytes?.(result) ?? 0;
         if (derived > 0) await store.reports.addDerivedBytes(file.id, derived);
-        await store.finishStep(file.id, spec.name, { status: 'completed', durationMs: Math.round(performance.now() - started), result });
+        await store.finishStep(file.id, spec.name, { status: 'completed', durationMs: Math.round(performance.now() - started), result: result as Record<string, unknown> });
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         // The engine decides whether another attempt follows; until then the step waits as pending.
@@ -73,23 +91,30 @@ export function defineStep(spec: StepSpec): JobDefinition<StepName> {
     },
     async onFailed(ctx, error) {
       const { store } = ctx.services;
-      const file = await store.getFile(ctx.data.fileId);
+      const { fileId } = ctx.data;
+      const file = await store.getFile(fileId);
       const step = file?.steps.find((s) => s.name === spec.name);
-      await store.finishStep(ctx.data.fileId, spec.name, {
+      await store.finishStep(fileId, spec.name, {
         status: 'failed',
         durationMs: step?.durationMs ?? 0,
         error: error.message,
       });
-      await settleFile(ctx.services, ctx.data.fileId, ctx.log);
+      await settleFile(ctx.services, fileId, ctx.log);
     },
   });
+  return { ...definition, step: true };
+}
+
+/** Whether a definition is a processing step. */
+export function isStep(definition: { readonly name: string }): definition is StepDefinition<StepName> {
+  return (definition as { step?: unknown }).step === true;
 }
 
 /**
  * While a step runs, tell the store (heartbeatAt, read by cleanup-stuck) and the engine (the
  * Agenda lock) that it is alive: several beats per time limit, so one slow beat is no false alarm.
  */
-function startHeartbeat(ctx: JobContext<StepName>, fileId: string, step: StepName, timeoutMs: number): () => void {
+function startHeartbeat<N extends StepName>(ctx: JobContext<N>, fileId: string, step: StepName, timeoutMs: number): () => void {
   const everyMs = Math.min(60_000, Math.max(1_000, Math.floor(timeoutMs / 5)));
   const timer = setInterval(() => {
     Promise.all([ctx.services.store.heartbeatStep(fileId, step), ctx.heartbeat()]).catch((err: unknown) =>

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 
-import type { JobContext, JobDefinition, JobName } from '../engine/job.js';
+import { lockLifetimeMs, type JobContext, type JobDefinition, type JobName } from '../engine/job.js';
 import { toError } from '../errors.js';
 import { intervalMs, isCron, type Schedule } from './spec.js';
 
@@ -66,7 +66,7 @@ export function recordRuns<N extends JobName>(def: JobDefinition<N>, options: Re
         occurrence,
         worker: options.worker,
         // The engine's lock lifetime: a run older than this lost its worker.
-        staleBefore: new Date(started.getTime() - def.timeoutMs - 30_000),
+        staleBefore: new Date(started.getTime() - lockLifetimeMs(ctx.options)),
       });
       if (!claimed) {
         ctx.log.warn({ occurrence }, 'occurrence already run or running elsewhere: skipped');

@@ -2,15 +2,18 @@ import { CronExpressionParser } from 'cron-parser';
 import humanInterval from 'human-interval';
 
 import { defaults } from '../../config/defaults.js';
-import { ErrorCodes, NightshiftError } from '../errors.js';
+import type { JobName } from '../engine/job.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
 import { isValidTimeZone } from '../timezone.js';
 
-/** The periodic jobs, each with one schedule. */
-export const PERIODIC_JOBS = ['cleanup-stuck', 'daily-summary', 'quota-check'] as const;
-export type PeriodicJob = (typeof PERIODIC_JOBS)[number];
+/** A periodic job as its definition declares it: its name and default schedule. */
+export interface PeriodicJobSource {
+  readonly name: JobName;
+  readonly schedule?: { readonly every: string; readonly description: string } | undefined;
+}
 
 export interface Schedule {
-  readonly job: PeriodicJob;
+  readonly job: JobName;
   /**
    * What Agenda's every() gets: a cron expression ("0 * * * *", or six fields with seconds),
    * milliseconds as a number, or a human interval ("15 minutes"). null: the schedule is off.
@@ -23,13 +26,7 @@ export interface Schedule {
 }
 
 /** SCHEDULE_CLEANUP_STUCK for cleanup-stuck, and so on. */
-export const scheduleKey = (job: PeriodicJob): string => `SCHEDULE_${job.toUpperCase().replace(/-/g, '_')}`;
-
-const DEFAULT_SCHEDULES: Record<PeriodicJob, string> = {
-  'cleanup-stuck': defaults.SCHEDULE_CLEANUP_STUCK,
-  'daily-summary': defaults.SCHEDULE_DAILY_SUMMARY,
-  'quota-check': defaults.SCHEDULE_QUOTA_CHECK,
-};
+export const scheduleKey = (job: string): string => `SCHEDULE_${job.toUpperCase().replace(/-/g, '_')}`;
 
 export function isCron(expr: string): boolean {
   return expr.trim().split(/\s+/).length >= 5;
@@ -76,23 +73,24 @@ export function parseEvery(raw: string, timezone: string): { every: string | num
  * `SCHEDULE_<JOB>_TIMEZONE`, falling back to `SCHEDULE_TIMEZONE`. Every problem is collected
  * and thrown as one CONFIG_INVALID naming the keys.
  */
-export function parseSchedules(env: NodeJS.ProcessEnv): readonly Schedule[] {
-  const problems: string[] = [];
+export function parseSchedules(env: Readonly<Record<string, string | undefined>>, jobs: readonly PeriodicJobSource[]): readonly Schedule[] {
+  const problems: ConfigIssue[] = [];
   const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
   const baseTz = blank(env.SCHEDULE_TIMEZONE) ?? defaults.SCHEDULE_TIMEZONE;
-  if (!isValidTimeZone(baseTz)) problems.push(`  SCHEDULE_TIMEZONE: must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(baseTz)}`);
+  if (!isValidTimeZone(baseTz)) problems.push({ key: 'SCHEDULE_TIMEZONE', message: `must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(baseTz)}` });
   const schedules: Schedule[] = [];
-  for (const job of PERIODIC_JOBS) {
+  for (const { name: job, schedule } of jobs) {
+    if (!schedule) continue;
     const key = scheduleKey(job);
     const tz = blank(env[`${key}_TIMEZONE`]) ?? baseTz;
     if (tz !== baseTz && !isValidTimeZone(tz)) {
-      problems.push(`  ${key}_TIMEZONE: must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(tz)}`);
+      problems.push({ key: `${key}_TIMEZONE`, message: `must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(tz)}` });
       continue;
     }
-    const parsed = parseEvery(blank(env[key]) ?? DEFAULT_SCHEDULES[job], isValidTimeZone(tz) ? tz : 'UTC');
-    if ('error' in parsed) problems.push(`  ${key}: ${parsed.error}`);
+    const parsed = parseEvery(blank(env[key]) ?? schedule.every, isValidTimeZone(tz) ? tz : 'UTC');
+    if ('error' in parsed) problems.push({ key, message: parsed.error });
     else schedules.push({ job, every: parsed.every, timezone: tz, key });
   }
-  if (problems.length > 0) throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${problems.join('\n')}`);
+  if (problems.length > 0) throw new ConfigError(problems);
   return schedules;
 }

@@ -5,20 +5,25 @@ import { createPostgresStore, createSqliteStore } from './sql.js';
 import type { Store } from './types.js';
 
 export type * from './types.js';
-export { STEP_NAMES } from './types.js';
 
 /**
  * Opens the configured store. It does not migrate: the caller runs `migrate()` once at start-up
  * (any number of processes may do so at the same time).
  */
-export async function createStore(database: Config['database'], options: { log: Logger }): Promise<Store> {
+export interface StoreOptions {
+  readonly log: Logger;
+  /** The order a file's steps are kept in (the registry's step order); unknown names go last. */
+  readonly stepOrder?: readonly string[] | undefined;
+}
+
+export async function createStore(database: Config['database'], options: StoreOptions): Promise<Store> {
   const log = options.log.child({ component: 'store', kind: database.kind });
   switch (database.kind) {
     case 'sqlite':
-      return createSqliteStore(database.path, log);
+      return createSqliteStore(database.path, log, options.stepOrder);
     case 'postgres':
-      return createPostgresStore(database.url, log);
+      return createPostgresStore(database.url, log, options.stepOrder);
     case 'mongodb':
-      return createMongoStore(database.url, log);
+      return createMongoStore(database.url, log, options.stepOrder);
   }
 }

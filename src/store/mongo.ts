@@ -1,13 +1,13 @@
 import { MongoClient, type Collection, type Filter } from 'mongodb';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
+import { orderSteps, type StepOrder } from './step-order.js';
 import type { Logger } from '../logger.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
 import { MongoOutbox } from './mongo-outbox.js';
 import { MongoOwners } from './mongo-owners.js';
 import { MongoReports } from './mongo-reports.js';
 import { MongoRuns } from './mongo-runs.js';
-import { STEP_NAMES } from './types.js';
 import type { FilePage, FileRecord, FileStatus, ListFilesQuery, NewFile, StepName, StepOutcome, StepRecord, Store } from './types.js';
 
 type StepDoc = { -readonly [K in keyof StepRecord]: StepRecord[K] };
@@ -26,7 +26,7 @@ export interface FileDoc {
   uploadedAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
-  /** Steps embedded in STEP_NAMES order, so every step change is a single-document update. */
+  /** Steps embedded in the store's step order, so every step change is a single-document update. */
   steps: StepDoc[];
   /** Bumped by startProcessing and resetForReprocess: finalizeFile only writes the run it read. */
   rev: number;
@@ -61,9 +61,11 @@ export class MongoStore implements Store {
   readonly #client: MongoClient;
   readonly #files: Collection<FileDoc>;
   readonly #log: Logger;
+  readonly #stepOrder: StepOrder;
 
-  constructor(client: MongoClient, log: Logger) {
+  constructor(client: MongoClient, log: Logger, stepOrder: StepOrder = []) {
     this.#client = client;
+    this.#stepOrder = stepOrder;
     this.#files = client.db().collection<FileDoc>('files');
     this.#log = log;
     this.owners = new MongoOwners(client.db());
@@ -154,7 +156,7 @@ export class MongoStore implements Store {
     contentType: string,
     steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>,
   ): Promise<boolean> {
-    const ordered = [...steps].sort((a, b) => STEP_NAMES.indexOf(a.name) - STEP_NAMES.indexOf(b.name));
+    const ordered = orderSteps(steps, this.#stepOrder);
     const stepDocs: StepDoc[] = ordered.map((s) => ({
       name: s.name,
       status: s.status,
@@ -242,8 +244,8 @@ export class MongoStore implements Store {
 }
 
 /** Connects at once so a wrong URL fails at start-up rather than on the first request. */
-export async function createMongoStore(url: string, log: Logger): Promise<MongoStore> {
+export async function createMongoStore(url: string, log: Logger, stepOrder?: StepOrder): Promise<MongoStore> {
   const client = new MongoClient(url);
   await client.connect();
-  return new MongoStore(client, log);
+  return new MongoStore(client, log, stepOrder);
 }

@@ -2,16 +2,24 @@ import { createHash } from 'node:crypto';
 
 import type { NewNotification } from './outbox-types.js';
 
-// Fixed namespace so the same key gives the same id in every process and on every engine.
-const NAMESPACE = Buffer.from('6e696768747368696674206f7574626f', 'hex');
+/**
+ * The one way to mint an outbox id: a UUID-shaped id derived from the idempotency key, so the
+ * same key gives the same id in every process and on every store (it is LINE's retry key).
+ */
+export function notificationId(key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  // Version 4 / variant bits set, so strict UUID validators (LINE's) accept it.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
-/** A name-based (RFC 9562 version 5 layout) UUID for an idempotency key. */
-export function uuidFromKey(key: string): string {
-  const h = createHash('sha1').update(NAMESPACE).update(key, 'utf8').digest();
-  h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
-  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
-  const hex = h.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+/** The idempotency key of one notification: one event about one subject to one recipient on one channel. */
+export function notificationKey(event: string, subject: string, channel: string, recipient: string): string {
+  return `${event}|${subject}|${channel}|${recipient}`;
+}
+
+/** The key of the digest that collects an event's messages to one recipient on one channel. */
+export function digestKeyOf(event: string, channel: string, recipient: string): string {
+  return `digest|${event}|${channel}|${recipient}`;
 }
 
 /**
@@ -24,7 +32,7 @@ export function uuidFromKey(key: string): string {
 export function digestGeneration(create: NewNotification, generation: number): NewNotification {
   if (generation <= 1) return create;
   const key = `${create.key}#${generation}`;
-  return { ...create, key, id: uuidFromKey(key) };
+  return { ...create, key, id: notificationId(key) };
 }
 
 /** How many times an append retries after losing a race before giving up (each loss means progress by another caller). */

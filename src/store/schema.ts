@@ -34,7 +34,7 @@ export interface FilesTable {
 export interface FileStepsTable {
   file_id: string;
   name: StepName;
-  /** Index in STEP_NAMES, so "the first failed step" is an ORDER BY. */
+  /** Index in the store's step order, so "the first failed step" is an ORDER BY. */
   position: number;
   status: StepStatus;
   attempts: number;

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
+import { orderSteps, type StepOrder } from './step-order.js';
 import type { Logger } from '../logger.js';
 import { openPostgres, openSqlite } from './connect.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
@@ -11,7 +12,6 @@ import { SqlOutbox } from './sql-outbox.js';
 import { SqlOwners } from './sql-owners.js';
 import { SqlReports } from './sql-reports.js';
 import { SqlRuns } from './sql-runs.js';
-import { STEP_NAMES } from './types.js';
 import type { FilePage, FileRecord, ListFilesQuery, NewFile, StepName, StepOutcome, Store } from './types.js';
 
 const UNFINISHED = ['pending', 'running'] as const;
@@ -29,9 +29,11 @@ export class SqlStore implements Store {
   readonly runs: SqlRuns;
   readonly #db: Kysely<Database>;
   readonly #migrate: () => Promise<void>;
+  readonly #stepOrder: StepOrder;
 
-  constructor(kind: SqlKind, db: Kysely<Database>, migrate: () => Promise<void>) {
+  constructor(kind: SqlKind, db: Kysely<Database>, migrate: () => Promise<void>, stepOrder: StepOrder = []) {
     this.kind = kind;
+    this.#stepOrder = stepOrder;
     this.#db = db;
     this.#migrate = migrate;
     this.owners = new SqlOwners(db);
@@ -124,7 +126,7 @@ export class SqlStore implements Store {
     contentType: string,
     steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>,
   ): Promise<boolean> {
-    const ordered = [...steps].sort((a, b) => STEP_NAMES.indexOf(a.name) - STEP_NAMES.indexOf(b.name));
+    const ordered = orderSteps(steps, this.#stepOrder);
     return this.#db.transaction().execute(async (trx) => {
       const moved = await trx
         .updateTable('files')
@@ -142,7 +144,7 @@ export class SqlStore implements Store {
             ordered.map((s) => ({
               file_id: id,
               name: s.name,
-              position: STEP_NAMES.indexOf(s.name),
+              position: ordered.indexOf(s),
               status: s.status,
               attempts: 0,
               duration_ms: null,
@@ -264,7 +266,7 @@ export class SqlStore implements Store {
   }
 }
 
-export function createSqliteStore(path: string, log: Logger): SqlStore {
+export function createSqliteStore(path: string, log: Logger, stepOrder?: StepOrder): SqlStore {
   return new SqlStore('sqlite', openSqlite(path), async () => {
     // A connection of its own, so the IMMEDIATE transaction spans the whole run (see runMigrations).
     const db = openSqlite(path);
@@ -273,10 +275,10 @@ export function createSqliteStore(path: string, log: Logger): SqlStore {
     } finally {
       await db.destroy();
     }
-  });
+  }, stepOrder);
 }
 
-export function createPostgresStore(url: string, log: Logger): SqlStore {
+export function createPostgresStore(url: string, log: Logger, stepOrder?: StepOrder): SqlStore {
   const db = openPostgres(url, log);
-  return new SqlStore('postgres', db, () => runMigrations(db as Kysely<unknown>, 'postgres', log));
+  return new SqlStore('postgres', db, () => runMigrations(db as Kysely<unknown>, 'postgres', log), stepOrder);
 }

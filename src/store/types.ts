@@ -10,8 +10,15 @@ import type { RunRepo } from './run-types.js';
  */
 
 export type FileStatus = 'uploaded' | 'processing' | 'completed' | 'failed';
-export const STEP_NAMES = ['analyze', 'thumbnail', 'ocr'] as const;
-export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * What each step records on its file, keyed by step name. Each step file adds its entry,
+ * inferred from its result schema (`declare module '…/store/types.js' { interface StepResults
+ * { ocr: … } }`), so every reader of a step's result is type-checked against what it returns.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface StepResults {}
+export type StepName = keyof StepResults & string;
 /** pending: queued, not started; running: an attempt is under way; skipped: not applicable to this file type. */
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
 
@@ -48,7 +55,7 @@ export interface FileRecord {
   readonly uploadedAt: Date;
   readonly startedAt: Date | null;
   readonly completedAt: Date | null;
-  /** Always in STEP_NAMES order once processing has started; empty before. */
+  /** In the order startProcessing was given them (the registry's order); empty before. */
   readonly steps: readonly StepRecord[];
 }
 

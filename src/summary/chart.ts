@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 
+import { localHour } from '../timezone.js';
 import type { SummaryReport } from './report.js';
 
 /** Chart size, px: wide enough for 24 pairs of bars, small enough for a mail (≈ 13 KB PNG). */
@@ -20,7 +21,7 @@ function niceMax(n: number): number {
 }
 
 function hourLabel(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+  return localHour(new Date(iso), timeZone);
 }
 
 /** The chart as SVG: uploads and failures per hour of the window, hours in the report's timezone. */

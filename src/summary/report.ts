@@ -1,3 +1,4 @@
+import { escapeHtml, formatBytes, formatMs } from '../format.js';
 import type { EventPayloads } from '../notify/events.js';
 import type { Store } from '../store/types.js';
 import type { SummaryWindow } from './time.js';
@@ -79,23 +80,9 @@ export function hasActivity(r: SummaryReport): boolean {
   return r.uploaded + r.completed + r.failed > 0;
 }
 
-const MB = 1024 * 1024;
-export function formatBytes(n: number): string {
-  if (n >= 1024 * MB) return `${(n / (1024 * MB)).toFixed(2)} GB`;
-  if (n >= MB) return `${(n / MB).toFixed(1)} MB`;
-  return `${Math.ceil(n / 1024)} KB`;
-}
-
-export function formatMs(ms: number | null): string {
-  if (ms === null) return '–';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
 
 const pct = (x: number) => `${x.toFixed(1)}%`;
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** The facts every channel shows (LINE's Flex card, the email table, the console line). */
 export function reportFacts(r: SummaryReport): Array<{ label: string; value: string }> {

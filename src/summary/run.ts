@@ -1,7 +1,7 @@
 import type { JobServices } from '../engine/job.js';
 import type { Logger } from '../logger.js';
-import { idFromKey } from '../notify/hub.js';
 import { resolveTargets } from '../notify/rules.js';
+import { notificationId, notificationKey } from '../store/outbox-keys.js';
 import type { Owner } from '../store/owner-types.js';
 import { renderChartPng } from './chart.js';
 import { chartUrl } from './link.js';
@@ -66,7 +66,7 @@ async function summarizeOne(services: JobServices, owner: Owner | null, ownerId:
   if (targets.length === 0) return 'no-recipients';
   // The hub's key layout (src/notify/hub.ts): the row ids tell whether this date went out already.
   const subject = `${ownerId ?? '*'}:${window.date}`;
-  const existing = await Promise.all(targets.map((t) => store.outbox.get(idFromKey(`summary.daily|${subject}|${t.channel}|${t.recipient}`))));
+  const existing = await Promise.all(targets.map((t) => store.outbox.get(notificationId(notificationKey('summary.daily', subject, t.channel, t.recipient)))));
   if (existing.every((row) => row !== null)) return 'already-sent';
 
   const report = await buildReport(store, ownerId, window);

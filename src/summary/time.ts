@@ -1,57 +1,6 @@
-/**
- * Local dates and times in an IANA timezone, with nothing but Intl: which summary date is due
- * for someone whose clock reads what, and which 24 hours it covers.
- */
+import { localDate, previousDate, zonedInstant } from '../timezone.js';
 
-const DAY_MS = 86_400_000;
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-
-function format(timeZone: string): Intl.DateTimeFormat {
-  let f = dateFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    dateFormats.set(timeZone, f);
-  }
-  return f;
-}
-
-/** The wall clock at `at` in `timeZone`, read as if it were UTC (ms). */
-function wallAsUtc(at: number, timeZone: string): number {
-  const parts = format(timeZone).formatToParts(new Date(at));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-}
-
-/** YYYY-MM-DD of `at` in `timeZone`. */
-export function localDate(at: Date, timeZone: string): string {
-  return new Date(wallAsUtc(at.getTime(), timeZone)).toISOString().slice(0, 10);
-}
-
-/** The day before a YYYY-MM-DD date. */
-export function previousDate(date: string): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
-}
-
-/**
- * The instant the wall clock in `timeZone` reads `date` `hhmm`. In a DST gap (a time that does
- * not exist that day) it is the instant just after the gap; in an overlap, the earlier one.
- */
-export function zonedInstant(date: string, hhmm: string, timeZone: string): Date {
-  const wall = Date.parse(`${date}T${hhmm}:00Z`);
-  // Two rounds settle the offset, also when the first guess falls on the other side of a DST change.
-  let guess = wall - (wallAsUtc(wall, timeZone) - wall);
-  guess = wall - (wallAsUtc(guess, timeZone) - guess);
-  return new Date(guess);
-}
+/** Which summary date is due for someone whose clock reads what, and which 24 hours it covers. */
 
 export interface SummaryWindow {
   /** The local date the summary is for (and is sent on), YYYY-MM-DD. */

@@ -5,7 +5,7 @@ import { delimiter, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/registry.js';
 
 // Compiled to <outDir>/test/docker/, so walk up to the repository root by looking for package.json.
 function repoRoot(): string {

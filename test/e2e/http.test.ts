@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/registry.js';
 import { createTempDir } from '../helpers/env.js';
 import { textImage } from '../helpers/images.js';
 import { getFile, startTestService, upload } from '../helpers/service.js';

@@ -1,4 +1,5 @@
-import { loadConfig, type Role } from '../../src/config.js';
+import type { Role } from '../../src/config.js';
+import { loadConfig } from '../../src/registry.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type Service } from '../../src/service.js';
 

@@ -11,9 +11,12 @@ import { LOST_AFTER_MS, requeueLostWork } from '../../src/cleanup/lost.js';
 import { recoverStuckSteps } from '../../src/cleanup/stuck.js';
 import { createBlobStore } from '../../src/blobs/index.js';
 import type { BlobStore } from '../../src/blobs/types.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { createMaintenance } from '../../src/engine/maintenance.js';
+import { isStep } from '../../src/pipeline/step.js';
+import { loadConfig, registry } from '../../src/registry.js';
 import { createEngineBackend, type EngineBackend } from '../../src/engine/backends.js';
-import type { JobContext, JobServices } from '../../src/engine/job.js';
+import { lockLifetimeMs, type JobContext, type JobServices } from '../../src/engine/job.js';
 import { createLogger } from '../../src/logger.js';
 import type { NotifyHub } from '../../src/notify/hub.js';
 import { createStore } from '../../src/store/index.js';
@@ -47,12 +50,14 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
     agenda = new Agenda({ backend: engineBackend.backend });
     await agenda.ready;
     const notify = { emit: async (event: string, payload: unknown) => (emitted.push({ event, payload }), []) } as unknown as NotifyHub;
+    const config = loadConfig({ DATA_DIR: tmp.dir });
     services = {
-      config: loadConfig({ DATA_DIR: tmp.dir }),
+      config,
       store,
       blobs,
       notify,
-      agenda,
+      maintenance: createMaintenance(agenda, new Map(registry.jobs.map((d) => [d.name, lockLifetimeMs(config.jobs[d.name])] as const))),
+      steps: registry.jobs.filter(isStep).map((d) => d.name),
       enqueue: async (name, payload) => void enqueued.push({ name, fileId: (payload as { fileId: string }).fileId }),
     };
   });
@@ -154,6 +159,8 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
       maxAttempts: 2,
       log,
       signal: new AbortController().signal,
+      hardSignal: new AbortController().signal,
+      options: services.config.jobs['cleanup-stuck'],
       heartbeat: async () => undefined,
       services: { ...services, config: loadConfig({ DATA_DIR: tmp.dir, RETENTION_JOBS_DAYS: '1' }) },
     } satisfies JobContext<'cleanup-stuck'>;

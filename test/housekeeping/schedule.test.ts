@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Agenda } from 'agenda';
 
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, registry } from '../../src/registry.js';
 import { createEngineBackend } from '../../src/engine/backends.js';
 import { ErrorCodes, errorCode } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -40,7 +40,7 @@ describe('schedule config', () => {
       SCHEDULE_QUOTA_CHECK: '90000',
       SCHEDULE_DAILY_SUMMARY: 'off',
       SCHEDULE_TIMEZONE: 'Europe/Paris',
-    });
+    }, registry.jobs);
     assert.deepEqual(
       s.map((x) => [x.job, x.every, x.timezone]),
       [
@@ -49,7 +49,7 @@ describe('schedule config', () => {
         ['quota-check', 90000, 'Europe/Paris'],
       ],
     );
-    assert.equal(parseSchedules({ SCHEDULE_QUOTA_CHECK: '10 minutes' })[2]?.every, '10 minutes');
+    assert.equal(parseSchedules({ SCHEDULE_QUOTA_CHECK: '10 minutes' }, registry.jobs)[2]?.every, '10 minutes');
   });
 
   test('a bad cron, interval or timezone fails start-up with CONFIG_INVALID naming each key', () => {
@@ -92,10 +92,10 @@ describe('schedules in Agenda (SQLite)', () => {
   test('a changed schedule updates the one stored job; off disables it; on again re-enables it', async () => {
     const agenda = await openAgenda(join(tmp.dir, 'change.db'));
     try {
-      const first = parseSchedules({ SCHEDULE_CLEANUP_STUCK: '0 * * * *', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' });
+      const first = parseSchedules({ SCHEDULE_CLEANUP_STUCK: '0 * * * *', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' }, registry.jobs);
       assert.equal((await syncSchedules(agenda, first, log))['cleanup-stuck'], 'created');
       assert.equal((await syncSchedules(agenda, first, log))['cleanup-stuck'], 'unchanged');
-      const changed = parseSchedules({ SCHEDULE_CLEANUP_STUCK: '30 * * * *', SCHEDULE_TIMEZONE: 'Asia/Tokyo', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' });
+      const changed = parseSchedules({ SCHEDULE_CLEANUP_STUCK: '30 * * * *', SCHEDULE_TIMEZONE: 'Asia/Tokyo', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' }, registry.jobs);
       assert.equal((await syncSchedules(agenda, changed, log))['cleanup-stuck'], 'updated');
       const { jobs } = await agenda.queryJobs({ name: 'cleanup-stuck' });
       assert.equal(jobs.length, 1, 'never a second job');
@@ -103,7 +103,7 @@ describe('schedules in Agenda (SQLite)', () => {
       assert.equal(jobs[0]?.repeatTimezone, 'Asia/Tokyo');
       assert.equal(jobs[0]?.nextRunAt?.getUTCMinutes(), 30);
 
-      const off = parseSchedules({ SCHEDULE_CLEANUP_STUCK: 'off', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' });
+      const off = parseSchedules({ SCHEDULE_CLEANUP_STUCK: 'off', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' }, registry.jobs);
       assert.equal((await syncSchedules(agenda, off, log))['cleanup-stuck'], 'disabled');
       assert.equal((await findScheduleJob(agenda, 'cleanup-stuck'))?.disabled, true);
       assert.equal((await syncSchedules(agenda, changed, log))['cleanup-stuck'], 'updated');
@@ -118,7 +118,7 @@ describe('schedules in Agenda (SQLite)', () => {
   test('a worker started after missed occurrences runs the job once, then waits for the next one', async () => {
     const path = join(tmp.dir, 'missed.db');
     const agenda = await openAgenda(path);
-    const schedules = parseSchedules({ SCHEDULE_CLEANUP_STUCK: '0 * * * *', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' });
+    const schedules = parseSchedules({ SCHEDULE_CLEANUP_STUCK: '0 * * * *', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' }, registry.jobs);
     try {
       await syncSchedules(agenda, schedules, log);
       const row = (await findScheduleJob(agenda, 'cleanup-stuck'))!;

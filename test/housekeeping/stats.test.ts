@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { pino } from 'pino';
 
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/registry.js';
 import { startService, type Service } from '../../src/service.js';
 import { everySeconds, statsLine } from '../../src/stats.js';
 import { createTempDir } from '../helpers/env.js';

@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 
 import { runDailySummary } from '../../src/summary/run.js';
-import { dueWindow, localDate, summaryWindow, zonedInstant } from '../../src/summary/time.js';
+import { dueWindow, summaryWindow } from '../../src/summary/time.js';
+import { localDate, zonedInstant } from '../../src/timezone.js';
 import type { JobServices } from '../../src/engine/job.js';
 import { createLogger } from '../../src/logger.js';
 import { createHub } from '../../src/notify/hub.js';
@@ -83,7 +84,7 @@ function suite(kind: Kind, skip: string | false) {
         schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
         log,
       });
-      services = { config, store: service.store, blobs: service.blobs, enqueue: service.engine.enqueue, notify, agenda: service.engine.agenda };
+      services = { config, store: service.store, blobs: service.blobs, enqueue: service.engine.enqueue, notify, maintenance: service.engine.maintenance, steps: [] };
 
       await service.store.owners.upsert('alice', { email: 'alice@example.com', timezone: 'Asia/Tokyo', quotaBytes: 10_000 });
       await service.store.owners.upsert('bob', { timezone: 'UTC' });

@@ -11,7 +11,7 @@ import { buffer } from 'node:stream/consumers';
 
 import type { BlobInfo, BlobStore, PutOptions } from '../../src/blobs/types.js';
 import type { Config } from '../../src/config.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/registry.js';
 import type { JobContext } from '../../src/engine/job.js';
 import { ErrorCodes, NightshiftError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -84,8 +84,10 @@ export function stepContext<N extends StepName>(name: N, config: Config, blobs: 
     data: { fileId: 'f1' } as JobContext<N>['data'],
     attempt: 1,
     maxAttempts: 3,
+    options: config.jobs[name],
     log: createLogger('silent'),
     signal,
+    hardSignal: signal,
     heartbeat: async () => {},
     services: {
       config,
@@ -97,11 +99,12 @@ export function stepContext<N extends StepName>(name: N, config: Config, blobs: 
         },
       }),
       enqueue: async () => {},
-      agenda: new Proxy({} as JobContext['services']['agenda'], {
+      maintenance: new Proxy({} as JobContext['services']['maintenance'], {
         get() {
           throw new Error('the engine is not available to a step run in these tests');
         },
       }),
+      steps: [],
       notify: new Proxy({} as JobContext['services']['notify'], {
         get() {
           throw new Error('notifications are not available to a step run in these tests');

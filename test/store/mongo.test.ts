@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/index.js';
 import { SKIP_NO_MONGODB, tempMongoUrl } from '../helpers/env.js';
 import { runStoreConformance } from './conformance.js';
-import { seedMongoFiles } from './seed.js';
+import { seedMongoFiles , STEP_ORDER } from './seed.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 
@@ -13,7 +13,7 @@ runStoreConformance(
   async () => {
     const url = tempMongoUrl();
     return {
-      open: () => createStore({ kind: 'mongodb', url }, { log }),
+      open: () => createStore({ kind: 'mongodb', url }, { log, stepOrder: STEP_ORDER }),
       async seedFiles(files) {
         const client = new MongoClient(url);
         try {

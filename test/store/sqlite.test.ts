@@ -11,7 +11,7 @@ import { openSqlite } from '../../src/store/connect.js';
 import { createStore } from '../../src/store/index.js';
 import { createTempDir } from '../helpers/env.js';
 import { runStoreConformance } from './conformance.js';
-import { seedSqlFiles } from './seed.js';
+import { seedSqlFiles , STEP_ORDER } from './seed.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 
@@ -19,7 +19,7 @@ runStoreConformance('sqlite', async () => {
   const tmp = await createTempDir();
   const path = join(tmp.dir, 'nested', 'nightshift.db');
   return {
-    open: () => createStore({ kind: 'sqlite', path }, { log }),
+    open: () => createStore({ kind: 'sqlite', path }, { log, stepOrder: STEP_ORDER }),
     async seedFiles(files) {
       const db = openSqlite(path);
       try {

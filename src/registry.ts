@@ -1,0 +1,18 @@
+import { jobDefinitions } from '../jobs/index.js';
+import { notifierDefinitions } from '../notifiers/index.js';
+import { parseConfig, type Config, type ConfigOverrides, type ConfigRegistry, type Role } from './config.js';
+import type { JobDefinition } from './engine/job.js';
+
+/**
+ * The composition root's registry: the only module of the core that imports jobs/ and
+ * notifiers/. Everything else receives these lists (or what is derived from them).
+ */
+export const registry = {
+  jobs: jobDefinitions as readonly JobDefinition[],
+  notifiers: notifierDefinitions,
+} as const satisfies ConfigRegistry;
+
+/** Read the config against the registry: what the CLI and tests call. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env, role: Role = 'all', overrides: Omit<ConfigOverrides, 'role'> = {}): Config {
+  return parseConfig(env, registry, { ...overrides, role });
+}
