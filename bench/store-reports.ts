@@ -16,7 +16,8 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } 
 import pg from 'pg';
 
 import { createLogger } from '../src/logger.js';
-import { runMigrations, type SqlKind } from '../src/store/migrations.js';
+import { runMigrations } from '../src/store/migrations.js';
+import type { SqlKind } from '../src/store/schema.js';
 import type { Database } from '../src/store/schema.js';
 import { SqlReports } from '../src/store/sql-reports.js';
 import type { FileStatus } from '../src/store/types.js';

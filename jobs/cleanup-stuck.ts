@@ -9,7 +9,7 @@ import type { StepName } from '../src/store/types.js';
 /** Empty when run by the schedule; `manual`: run now by an operator. */
 const Payload = z.object({ manual: z.boolean().optional() }).strict();
 
-declare module '../src/engine/job.js' {
+declare module '../src/engine/payloads.js' {
   interface JobPayloads {
     'cleanup-stuck': z.infer<typeof Payload>;
   }

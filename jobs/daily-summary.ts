@@ -6,7 +6,7 @@ import { runDailySummary } from '../src/summary/run.js';
 /** Empty when run by the schedule; `manual`: run now by an operator. */
 const Payload = z.object({ manual: z.boolean().optional() }).strict();
 
-declare module '../src/engine/job.js' {
+declare module '../src/engine/payloads.js' {
   interface JobPayloads {
     'daily-summary': z.infer<typeof Payload>;
   }

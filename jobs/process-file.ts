@@ -6,7 +6,7 @@ import { failFile, settleFile } from '../src/pipeline/settle.js';
 import { StepPayload } from '../src/pipeline/step.js';
 import { isProcessableImage, sniffType } from './lib/sniff.js';
 
-declare module '../src/engine/job.js' {
+declare module '../src/engine/payloads.js' {
   interface JobPayloads {
     'process-file': StepPayload;
   }

@@ -6,7 +6,7 @@ import { checkOwnerQuota } from '../src/quota.js';
 /** With owner: check that owner only (after an upload); without: every owner. `manual`: run now by an operator. */
 const Payload = z.object({ owner: z.string().min(1).max(128).optional(), manual: z.boolean().optional() }).strict();
 
-declare module '../src/engine/job.js' {
+declare module '../src/engine/payloads.js' {
   interface JobPayloads {
     'quota-check': z.infer<typeof Payload>;
   }

@@ -2,7 +2,8 @@ import { resolve, join } from 'node:path';
 import { z } from 'zod';
 
 import { defaults } from '../config/defaults.js';
-import type { JobName, JobOptions } from './engine/job.js';
+import type { JobOptions } from './engine/options.js';
+import type { JobName } from './engine/payloads.js';
 import { parseJobOptions, parseServedJobs, type JobOptionSource } from './engine/options.js';
 import { ConfigError, ErrorCodes, errorCode, type ConfigIssue } from './errors.js';
 import { isValidTimeZone } from './timezone.js';

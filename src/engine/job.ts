@@ -4,9 +4,13 @@ import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { NotifyHub } from '../notify/hub.js';
-import type { ChannelName } from '../notify/notifier.js';
 import type { StepName, Store } from '../store/types.js';
 import type { EngineMaintenance } from './maintenance.js';
+import type { JobDefaults, JobOptions } from './options.js';
+import type { Enqueue, JobName, JobPayloads } from './payloads.js';
+
+export type { Enqueue, EnqueueOptions, JobName, JobPayloads } from './payloads.js';
+export { defaultOptions, lockLifetimeMs, type JobDefaults, type JobOptions } from './options.js';
 
 /**
  * Glossary.
@@ -16,33 +20,6 @@ import type { EngineMaintenance } from './maintenance.js';
  * - periodic job: a job with a schedule (cron or interval), run once per occurrence.
  * - worker: a process that runs jobs (`--role worker|all`), possibly only some (`--jobs`).
  */
-
-/** Every processing step's job takes the file it works on (see src/pipeline/step.ts). */
-type StepPayloads = { readonly [N in StepName]: { fileId: string } };
-/** One delivery job per channel takes the outbox row it sends (see src/notify/delivery.ts). */
-type DeliveryPayloads = { readonly [C in ChannelName as `deliver-${C}`]: { notificationId: string } };
-
-/**
- * Payload of every job, keyed by job name. Each job file adds its own entry, inferred from its
- * payload schema (`declare module '…/engine/job.js' { interface JobPayloads { 'quota-check': … } }`),
- * and every step is in it by its name, so `enqueue('thumbnail', { fileId })` is type-checked
- * and the map is never written twice.
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface JobPayloads extends StepPayloads, DeliveryPayloads {}
-export type JobName = keyof JobPayloads & string;
-
-export interface EnqueueOptions {
-  /** Run at this time instead of now. */
-  readonly runAt?: Date | undefined;
-  /**
-   * Payload field that identifies the job: enqueueing again with the same value updates the
-   * one existing job (its run time) instead of adding another.
-   */
-  readonly uniqueBy?: string | undefined;
-}
-
-export type Enqueue = <N extends JobName>(name: N, payload: JobPayloads[N], options?: EnqueueOptions) => Promise<void>;
 
 /** What the core lends every job run. */
 export interface JobServices {
@@ -87,28 +64,6 @@ export interface JobContext<N extends JobName = JobName> {
   readonly services: JobServices;
 }
 
-/**
- * How a job runs. Each key can be overridden per job by JOB_<NAME>_<KEY> (e.g.
- * JOB_OCR_CONCURRENCY), validated at start-up.
- */
-export interface JobOptions {
-  /** Runs of this job at once in one process. */
-  readonly concurrency: number;
-  /** Attempts in all, including the first. */
-  readonly attempts: number;
-  /** Delay before the first retry, ms; doubles each retry (exponential backoff). */
-  readonly backoffMs: number;
-  /** Hard time limit of one attempt, ms: the attempt fails with STEP_TIMEOUT. */
-  readonly timeoutMs: number;
-  /** Soft time limit, ms (below the hard one): the handler's signal fires so it can stop cleanly. */
-  readonly softTimeoutMs: number;
-  /** Higher runs first among due jobs (Agenda priority, -20..20). */
-  readonly priority: number;
-}
-
-/** A definition's defaults: the soft limit defaults to 90 % of the hard one, the priority to 0. */
-export type JobDefaults = Omit<JobOptions, 'softTimeoutMs' | 'priority'> & Partial<Pick<JobOptions, 'softTimeoutMs' | 'priority'>>;
-
 /** What a job's `open` hook gets: it may start pools sized from its options. */
 export interface JobOpenContext {
   readonly config: Config;
@@ -149,21 +104,4 @@ export type AnyJobDefinition = { readonly [N in JobName]: JobDefinition<N> }[Job
 /** Identity helper that keeps the job name literal, so the payload type follows it. */
 export function defineJob<N extends JobName>(definition: JobDefinition<N>): JobDefinition<N> {
   return definition;
-}
-
-/** The options a definition runs with when nothing overrides them. */
-export function defaultOptions(defaults: JobDefaults): JobOptions {
-  return {
-    ...defaults,
-    softTimeoutMs: defaults.softTimeoutMs ?? Math.floor(defaults.timeoutMs * 0.9),
-    priority: defaults.priority ?? 0,
-  };
-}
-
-/**
- * How long a lock may be held before it belongs to a dead worker: the hard limit ends every
- * attempt, and a live run touches its lock, so a lock older than this plus a margin is dead.
- */
-export function lockLifetimeMs(options: Pick<JobOptions, 'timeoutMs'>): number {
-  return options.timeoutMs + 30_000;
 }

@@ -1,6 +1,6 @@
 import type { Agenda, JobParameters } from 'agenda';
 
-import type { JobName } from './job.js';
+import type { JobName } from './payloads.js';
 
 /** Ids per removeJobs call. */
 const REMOVE_CHUNK = 500;

@@ -1,5 +1,44 @@
 import type { ConfigIssue } from '../errors.js';
-import { defaultOptions, type JobDefaults, type JobName, type JobOptions } from './job.js';
+import type { JobName } from './payloads.js';
+
+/**
+ * How a job runs. Each key can be overridden per job by JOB_<NAME>_<KEY> (e.g.
+ * JOB_OCR_CONCURRENCY), validated at start-up.
+ */
+export interface JobOptions {
+  /** Runs of this job at once in one process. */
+  readonly concurrency: number;
+  /** Attempts in all, including the first. */
+  readonly attempts: number;
+  /** Delay before the first retry, ms; doubles each retry (exponential backoff). */
+  readonly backoffMs: number;
+  /** Hard time limit of one attempt, ms: the attempt fails with STEP_TIMEOUT. */
+  readonly timeoutMs: number;
+  /** Soft time limit, ms (below the hard one): the handler's signal fires so it can stop cleanly. */
+  readonly softTimeoutMs: number;
+  /** Higher runs first among due jobs (Agenda priority, -20..20). */
+  readonly priority: number;
+}
+
+/** A definition's defaults: the soft limit defaults to 90 % of the hard one, the priority to 0. */
+export type JobDefaults = Omit<JobOptions, 'softTimeoutMs' | 'priority'> & Partial<Pick<JobOptions, 'softTimeoutMs' | 'priority'>>;
+
+/** The options a definition runs with when nothing overrides them. */
+export function defaultOptions(defaults: JobDefaults): JobOptions {
+  return {
+    ...defaults,
+    softTimeoutMs: defaults.softTimeoutMs ?? Math.floor(defaults.timeoutMs * 0.9),
+    priority: defaults.priority ?? 0,
+  };
+}
+
+/**
+ * How long a lock may be held before it belongs to a dead worker: the hard limit ends every
+ * attempt, and a live run touches its lock, so a lock older than this plus a margin is dead.
+ */
+export function lockLifetimeMs(options: Pick<JobOptions, 'timeoutMs'>): number {
+  return options.timeoutMs + 30_000;
+}
 
 /** What the options section needs of a job definition. */
 export interface JobOptionSource {

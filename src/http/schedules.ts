@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { listSchedules } from '../schedules/list.js';
-import type { HttpDeps } from './server.js';
+import type { HttpDeps } from './deps.js';
 
 /** GET /api/v1/schedules: each periodic job's schedule, next/last run and last counts. */
 export function scheduleRoutes(api: FastifyInstance, deps: Pick<HttpDeps, 'agenda' | 'store' | 'config'>): void {

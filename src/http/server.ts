@@ -20,18 +20,10 @@ import { scheduleRoutes } from './schedules.js';
 import { summaryChartRoutes, summaryRoutes } from './summaries.js';
 import { metricsRoute } from '../metrics.js';
 import type { NotifyHub } from '../notify/hub.js';
+import type { HttpDeps } from './deps.js';
 
-export interface HttpDeps {
-  readonly config: Config;
-  readonly log: Logger;
-  readonly store: Store;
-  readonly blobs: BlobStore;
-  readonly agenda: Agenda;
-  readonly enqueue: Enqueue;
-  readonly notify: NotifyHub;
-  /** The stats gauges (worker roles): served at GET /metrics when present. */
-  readonly metrics?: Registry | undefined;
-}
+export type { HttpDeps } from './deps.js';
+
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 

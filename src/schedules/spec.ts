@@ -2,7 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import humanInterval from 'human-interval';
 
 import { defaults } from '../../config/defaults.js';
-import type { JobName } from '../engine/job.js';
+import type { JobName } from '../engine/payloads.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { isValidTimeZone } from '../timezone.js';
 

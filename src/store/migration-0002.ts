@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
-import type { SqlKind } from './migrations.js';
+import type { SqlKind } from './schema.js';
 
 /**
  * Owners (+ one-time link codes), the notification outbox, derived bytes for usage, and the

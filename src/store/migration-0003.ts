@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
-import type { SqlKind } from './migrations.js';
+import type { SqlKind } from './schema.js';
 
 /**
  * Periodic job runs. The primary key (job, occurrence) is the second line of defence for

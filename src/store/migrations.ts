@@ -3,9 +3,10 @@ import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ownersOutboxUsage } from './migration-0002.js';
+import type { SqlKind } from './schema.js';
 import { jobRuns } from './migration-0003.js';
 
-export type SqlKind = 'sqlite' | 'postgres';
+
 
 /**
  * The schema history. Append new entries with a name that sorts after the last one

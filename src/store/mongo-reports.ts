@@ -1,6 +1,6 @@
 import type { Collection, Filter } from 'mongodb';
 
-import type { FileDoc } from './mongo.js';
+import type { FileDoc } from './mongo-docs.js';
 import type { ActivitySummary, ReportQueries, RunningStep } from './report-types.js';
 import { buildSummary, HOUR_MS } from './summary.js';
 

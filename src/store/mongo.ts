@@ -8,29 +8,10 @@ import { MongoOutbox } from './mongo-outbox.js';
 import { MongoOwners } from './mongo-owners.js';
 import { MongoReports } from './mongo-reports.js';
 import { MongoRuns } from './mongo-runs.js';
-import type { FilePage, FileRecord, FileStatus, ListFilesQuery, NewFile, StepName, StepOutcome, StepRecord, Store } from './types.js';
+import type { FileDoc, StepDoc } from './mongo-docs.js';
+import type { FilePage, FileRecord, ListFilesQuery, NewFile, StepName, StepOutcome, Store } from './types.js';
 
-type StepDoc = { -readonly [K in keyof StepRecord]: StepRecord[K] };
-
-export interface FileDoc {
-  _id: string;
-  owner: string | null;
-  filename: string;
-  contentType: string;
-  size: number;
-  /** Bytes of derived blobs (thumbnails); absent on files written before it existed. */
-  derivedBytes?: number;
-  blobKey: string;
-  status: FileStatus;
-  error: string | null;
-  uploadedAt: Date;
-  startedAt: Date | null;
-  completedAt: Date | null;
-  /** Steps embedded in the store's step order, so every step change is a single-document update. */
-  steps: StepDoc[];
-  /** Bumped by startProcessing and resetForReprocess: finalizeFile only writes the run it read. */
-  rev: number;
-}
+export type { FileDoc } from './mongo-docs.js';
 
 const UNFINISHED = ['pending', 'running'];
 

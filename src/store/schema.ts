@@ -1,3 +1,6 @@
+/** The SQL dialects the store runs on. */
+export type SqlKind = 'sqlite' | 'postgres';
+
 import type { ColumnType } from 'kysely';
 
 import type { FileStatus, StepName, StepStatus } from './types.js';

@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
-import type { SqlKind } from './migrations.js';
+import type { SqlKind } from './schema.js';
 import { DIGEST_MAX_ROUNDS, digestGeneration } from './outbox-keys.js';
 import type { NewNotification, NotificationQuery, NotificationRecord, OutboxRepo } from './outbox-types.js';
 import { toDate, toDateOrNull, toJsonObject, toNumber } from './rows.js';

@@ -2,14 +2,14 @@ import type { JobsOverview, JobsQueryOptions, JobsResult, JobState, JobWithState
 
 import { dataContains, rowToJob, type JobRow, type SqlValue } from './rows.js';
 import { likePattern, orderBy, STATE_SQL } from './filters.js';
-import type { SqliteJobRepository } from './repository.js';
+import type { SqliteAccess } from './access.js';
 
 /**
  * What Agendash lists: jobs filtered by name(s), id(s), name search, data containment, disabled
  * and computed state, sorted and paged — all in SQL, so a page of a large table costs one
  * indexed query and one count, not a load of every row.
  */
-export function queryJobs(repo: SqliteJobRepository, options: JobsQueryOptions): JobsResult {
+export function queryJobs(repo: SqliteAccess, options: JobsQueryOptions): JobsResult {
   const { name, names, state, id, ids, search, data, includeDisabled = true, sort, skip = 0, limit = 0 } = options;
   const conditions: string[] = [];
   const params: SqlValue[] = [];
@@ -54,7 +54,7 @@ export function queryJobs(repo: SqliteJobRepository, options: JobsQueryOptions):
 }
 
 /** Per job name: the total and the count in each computed state, plus disabled ('paused'). */
-export function jobsOverview(repo: SqliteJobRepository): JobsOverview[] {
+export function jobsOverview(repo: SqliteAccess): JobsOverview[] {
   const rows = repo
     .prep<JobsOverview>(
       `SELECT name, COUNT(*) AS total,

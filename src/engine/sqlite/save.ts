@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { JobParameters, JobRepositoryOptions } from 'agenda';
 
-import type { SqliteJobRepository } from './repository.js';
+import type { SqliteAccess } from './access.js';
 import { json, jsonPath, jsonScalar, ms, rowToJob, UNIQUE_COLUMNS, type JobRow, type SqlValue } from './rows.js';
 
 type Props = Omit<JobParameters, '_id' | 'unique' | 'uniqueOpts'>;
@@ -38,7 +38,7 @@ const DEFINITION_SET = DEFINITION_COLUMNS.split(', ')
  * same unique job at once end with one row. A save that leaves a job due records a wake-up.
  */
 export function saveJob<DATA>(
-  repo: SqliteJobRepository,
+  repo: SqliteAccess,
   job: JobParameters<DATA>,
   options: JobRepositoryOptions | undefined,
 ): JobParameters<DATA> {
@@ -94,7 +94,7 @@ export function saveJob<DATA>(
   return row ? (rowToJob(row) as JobParameters<DATA>) : job;
 }
 
-function insert(repo: SqliteJobRepository, props: Props, nextRunAt: number | null, debounceStartedAt: number | null, by: string | null, now: number): JobRow {
+function insert(repo: SqliteAccess, props: Props, nextRunAt: number | null, debounceStartedAt: number | null, by: string | null, now: number): JobRow {
   return repo
     .prep<JobRow>(
       `INSERT INTO "${repo.table}" (id, name, ${DEFINITION_COLUMNS}, next_run_at, debounce_started_at, last_modified_by, created_at, updated_at)
@@ -104,7 +104,7 @@ function insert(repo: SqliteJobRepository, props: Props, nextRunAt: number | nul
 }
 
 function saveUnique(
-  repo: SqliteJobRepository,
+  repo: SqliteAccess,
   props: Props,
   unique: Record<string, unknown>,
   uniqueOpts: JobParameters['uniqueOpts'],

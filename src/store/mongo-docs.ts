@@ -1,0 +1,24 @@
+import type { FileStatus, StepRecord } from './types.js';
+
+/** A step embedded in its file's document. */
+export type StepDoc = { -readonly [K in keyof StepRecord]: StepRecord[K] };
+
+export interface FileDoc {
+  _id: string;
+  owner: string | null;
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Bytes of derived blobs (thumbnails); absent on files written before it existed. */
+  derivedBytes?: number;
+  blobKey: string;
+  status: FileStatus;
+  error: string | null;
+  uploadedAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  /** Steps embedded in the store's step order, so every step change is a single-document update. */
+  steps: StepDoc[];
+  /** Bumped by startProcessing and resetForReprocess: finalizeFile only writes the run it read. */
+  rev: number;
+}
