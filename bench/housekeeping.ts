@@ -16,13 +16,12 @@ import cleanupStuck from '../jobs/cleanup-stuck.js';
 import { runDailySummary } from '../src/summary/run.js';
 import { dueWindow } from '../src/summary/time.js';
 import type { JobContext, JobServices } from '../src/engine/job.js';
-import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createHub } from '../src/notify/hub.js';
 import type { Database } from '../src/store/schema.js';
 import { SqlReports } from '../src/store/sql-reports.js';
 import type { FileStatus } from '../src/store/types.js';
-import { startService } from '../src/service.js';
+import { loadServiceConfig, startService } from '../src/service.js';
 import { createTempDir, createTempPgDatabase } from '../test/helpers/env.js';
 import { seedSqlFiles, type SeedFile } from '../test/store/seed.js';
 import { scheduleDelivery } from '../src/notify/delivery.js';
@@ -109,7 +108,7 @@ async function benchOne(kind: 'sqlite' | 'postgres'): Promise<void> {
   const dbUrl = pgDb ? pgDb.url : `sqlite:${join(tmp.dir, 'ns.db')}`;
   const now = new Date();
   const localTime = new Date(now.getTime() - 60_000).toISOString().slice(11, 16);
-  const config = loadConfig({ DATA_DIR: tmp.dir, PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: dbUrl, SUMMARY_LOCAL_TIME: localTime, NOTIFY_ADMINS: 'console:admin' }, 'api');
+  const config = loadServiceConfig({ DATA_DIR: tmp.dir, PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: dbUrl, SUMMARY_LOCAL_TIME: localTime, NOTIFY_ADMINS: 'console:admin' }, 'api');
   const service = await startService(config, log);
   try {
     // The api role: no worker competes with the handlers measured here.

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 
-import { loadConfig, type Role } from './config.js';
+import type { Role } from './config.js';
 import { NightshiftError, toError } from './errors.js';
 import { createLogger } from './logger.js';
-import { startService } from './service.js';
+import { loadServiceConfig, startService } from './service.js';
 import { handleSignals } from './shutdown.js';
 
 const program = new Command('nightshift').description('Background work for upload-driven apps: file pipeline, housekeeping, notifications.');
@@ -16,7 +16,7 @@ program
   .action(async (opts: { role: Role }) => {
     let config;
     try {
-      config = loadConfig(process.env, opts.role);
+      config = loadServiceConfig(process.env, opts.role);
     } catch (err) {
       // Config errors are for a person at a terminal: the message names the key, no stack.
       process.stderr.write(`nightshift: ${toError(err).message}\n`);

@@ -2,8 +2,9 @@ import { resolve, join } from 'node:path';
 import { z } from 'zod';
 
 import { defaults } from '../config/defaults.js';
-import { ErrorCodes, NightshiftError, errorCode } from './errors.js';
+import { ConfigError, issuesOf, zBoolean, zodIssues, type ConfigIssue } from './config/section.js';
 import { isValidTimeZone } from './timezone.js';
+import type { NotifierDefinition } from './notify/notifier.js';
 import { readNotifierConfigs, type ConfiguredNotifier } from './notify/registry.js';
 import { parseNotifyConfig, type NotifyConfig } from './notify/rules.js';
 import { parseSchedules, type Schedule } from './schedules/spec.js';
@@ -75,13 +76,6 @@ export interface Config {
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const bool = z.preprocess((v) => {
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-  return v;
-}, z.boolean());
 
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(defaults.PORT),
@@ -100,7 +94,7 @@ const EnvSchema = z.object({
     z.string().regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:.+)$/, 'must be s3://bucket[/prefix] or file:/dir').optional(),
   ),
   S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url().optional()),
-  S3_FORCE_PATH_STYLE: bool.default(defaults.S3_FORCE_PATH_STYLE),
+  S3_FORCE_PATH_STYLE: zBoolean(defaults.S3_FORCE_PATH_STYLE),
   AWS_REGION: z.string().min(1).default(defaults.AWS_REGION),
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,
@@ -130,29 +124,36 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+export interface LoadConfigOptions {
+  /**
+   * The notifier registry (notifiers/index.ts), handed in by the composition root
+   * (src/service.ts `loadServiceConfig`): their config blocks are read, and their names are the
+   * channels NOTIFY_ADMINS and NOTIFY_RULES may name. Default: none.
+   */
+  readonly notifiers?: readonly NotifierDefinition[] | undefined;
+}
+
 /**
- * Validate the environment once and return a frozen Config. An invalid value throws a
- * CONFIG_INVALID error whose message names every offending key.
+ * Validate the environment once and return a frozen Config. Invalid values throw a ConfigError
+ * (CONFIG_INVALID) carrying every issue as `{ key, message }`; its message names every key.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'all'): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'all', options: LoadConfigOptions = {}): Config {
+  const definitions = options.notifiers ?? [];
   const parsed = EnvSchema.safeParse(env);
-  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-  // Every block is checked before failing, so one start-up names everything to fix.
+  const issues: ConfigIssue[] = parsed.success ? [] : zodIssues(parsed.error);
+  // Every section is checked before failing, so one start-up names everything to fix.
   const section = <T>(read: () => T): T | undefined => {
     try {
       return read();
     } catch (err) {
-      if (errorCode(err) !== ErrorCodes.CONFIG_INVALID) throw err;
-      lines.push(...(err as Error).message.replace(/^invalid configuration:\n/, '').split('\n'));
+      issues.push(...issuesOf(err));
       return undefined;
     }
   };
-  const notify = section(() => parseNotifyConfig(env));
-  const notifiers = section(() => readNotifierConfigs(env));
+  const notify = section(() => parseNotifyConfig(env, definitions));
+  const notifiers = section(() => readNotifierConfigs(env, definitions));
   const schedules = section(() => parseSchedules(env));
-  if (!parsed.success || !notify || !notifiers || !schedules) {
-    throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${lines.join('\n')}`);
-  }
+  if (!parsed.success || !notify || !notifiers || !schedules) throw new ConfigError(issues);
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
 

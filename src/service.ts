@@ -3,15 +3,19 @@ import { hostname } from 'node:os';
 
 import type { FastifyInstance } from 'fastify';
 
+import { deliveryJobs } from '../jobs/deliver-notification.js';
 import { jobDefinitions } from '../jobs/index.js';
+import { notifierDefinitions } from '../notifiers/index.js';
 import { createBlobStore } from './blobs/index.js';
 import type { BlobStore } from './blobs/types.js';
-import type { Config } from './config.js';
+import { loadConfig, type Config, type Role } from './config.js';
 import { createEngineBackend } from './engine/backends.js';
 import { createEngine, type Engine } from './engine/engine.js';
+import type { JobDefinition } from './engine/job.js';
 import { toError } from './errors.js';
 import { closeSharedOcrPool } from '../jobs/lib/ocr.js';
 import { isDeliveryJob, scheduleDelivery } from './notify/delivery.js';
+import { checkRegistry } from './notify/registry.js';
 import { createHub } from './notify/hub.js';
 import { startOutboxSweeper } from './notify/sweeper.js';
 import { buildHttp, checkBindSafety } from './http/server.js';
@@ -31,6 +35,15 @@ import type { Store } from './store/types.js';
 export function engineDatabase(database: Config['database']): Config['database'] {
   if (database.kind !== 'sqlite') return database;
   return { kind: 'sqlite', path: database.path.replace(/(\.db)?$/, '-jobs.db') };
+}
+
+/** Every job this build runs: the jobs of jobs/, plus one delivery job per notifier of the registry. */
+const allJobs: readonly JobDefinition[] = [...jobDefinitions, ...(deliveryJobs(notifierDefinitions) as readonly JobDefinition[])];
+
+/** The configuration, read with this build's notifier registry (notifiers/index.ts). */
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'all'): Config {
+  checkRegistry(notifierDefinitions);
+  return loadConfig(env, role, { notifiers: notifierDefinitions });
 }
 
 export interface Service {
@@ -96,7 +109,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
 
     const workerName = `${hostname()}:${process.pid}:${config.role}`;
     // Periodic jobs claim their occurrence in store.runs and record their counts there.
-    const definitions = jobDefinitions.map((def) =>
+    const definitions = allJobs.map((def) =>
       (PERIODIC_JOBS as readonly string[]).includes(def.name)
         ? recordRuns(def, { schedule: config.schedules.find((s) => s.job === def.name), worker: workerName })
         : def,
@@ -111,7 +124,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       name: workerName,
       async onJobFailed(def, ctx, error) {
         // A failing delivery is reported by its own dead row, not by another notification.
-        if (isDeliveryJob(def.name)) return;
+        if (isDeliveryJob(def.name, config.notify.channels)) return;
         await notify.emit('job.failed', { jobName: def.name, jobId: ctx.jobId, attempts: ctx.attempt, error: error.message, fileId: (ctx.data as { fileId?: string }).fileId });
       },
     });
@@ -126,14 +139,14 @@ export async function startService(config: Config, log: Logger): Promise<Service
             agenda: engine.agenda,
             log: log.child({ component: 'stats' }),
             intervalSeconds: config.statsIntervalSeconds,
-            concurrency: jobDefinitions.reduce((n, d) => n + d.concurrency, 0),
+            concurrency: allJobs.reduce((n, d) => n + d.concurrency, 0),
           });
     if (stats) closers.push({ name: 'stats', close: () => stats.stop() });
 
     let http: FastifyInstance | undefined;
     let url: string | undefined;
     if (serveApi) {
-      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics: stats?.registry });
+      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics: stats?.registry, notifiers: notifierDefinitions });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });

@@ -4,22 +4,18 @@ import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { NotifyHub } from '../notify/hub.js';
+import type { DeliveryJobName } from '../notify/notifier.js';
 import type { Store } from '../store/types.js';
 
 /**
  * Payload of every job, keyed by job name: `enqueue('thumbnail', { fileId })` is type-checked
  * against this map. A new job adds its entry here and its file in jobs/.
  */
-export interface JobPayloads {
+export interface JobPayloads extends DeliveryPayloads {
   'process-file': { fileId: string };
   analyze: { fileId: string };
   thumbnail: { fileId: string };
   ocr: { fileId: string };
-  /** Deliver one outbox row; one name per channel (src/notify/delivery.ts). */
-  'deliver-line': { notificationId: string };
-  'deliver-email': { notificationId: string };
-  'deliver-webhook': { notificationId: string };
-  'deliver-console': { notificationId: string };
   /** Periodic jobs: `occurrence` is absent when run by the schedule (the job uses its own nextRunAt). */
   'cleanup-stuck': { manual?: boolean };
   'daily-summary': { manual?: boolean };
@@ -27,6 +23,9 @@ export interface JobPayloads {
   'quota-check': { owner?: string };
 }
 export type JobName = keyof JobPayloads;
+
+/** Deliver one outbox row: one job name per channel, `deliver-<channel>` (src/notify/delivery.ts). */
+type DeliveryPayloads = Record<DeliveryJobName, { notificationId: string }>;
 
 export interface EnqueueOptions {
   /** Run at this time instead of now. */

@@ -4,6 +4,7 @@ import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ownersOutboxUsage } from './migration-0002.js';
 import { jobRuns } from './migration-0003.js';
+import { ownerAddresses } from './migration-0004-owner-addresses.js';
 
 export type SqlKind = 'sqlite' | 'postgres';
 
@@ -72,6 +73,7 @@ export function migrations(kind: SqlKind): Record<string, Migration> {
     },
     '0002_owners_outbox_usage': ownersOutboxUsage(kind),
     '0003_job_runs': jobRuns(kind),
+    '0004_owner_addresses': ownerAddresses(),
   };
 }
 

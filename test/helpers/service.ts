@@ -1,10 +1,10 @@
-import { loadConfig, type Role } from '../../src/config.js';
+import type { Role } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { startService, type Service } from '../../src/service.js';
+import { loadServiceConfig, startService, type Service } from '../../src/service.js';
 
 /** Start a real nightshift in this process on a random loopback port. */
 export async function startTestService(env: Record<string, string | undefined>, role: Role = 'all'): Promise<Service & { url: string }> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', POLL_INTERVAL_MS: '500', ...env }, role);
+  const config = loadServiceConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', POLL_INTERVAL_MS: '500', ...env }, role);
   const service = await startService(config, createLogger(config.logLevel));
   return Object.assign(service, { url: service.url ?? '' });
 }

@@ -1,0 +1,20 @@
+import { notifierDefinitions } from '../notifiers/index.js';
+import type { NotifierDefinition } from '../src/notify/notifier.js';
+import { notifyConfigKeys } from '../src/notify/rules.js';
+import { renderConfigTable, type ConfigTableRow } from '../src/docs/config-table.js';
+
+/** The notify-rules variables, then each notifier's block, as its definition documents them. */
+export function notifierConfigRows(definitions: readonly NotifierDefinition[]): ConfigTableRow[] {
+  const rows: ConfigTableRow[] = [{ heading: 'notifications' }, ...notifyConfigKeys(definitions)];
+  for (const d of definitions) {
+    if (d.configKeys.length === 0) continue;
+    const owners = d.ownerAddress ? `owners: \`${d.ownerAddress.field}\`` : 'admins and tests only (no owner address)';
+    rows.push({ heading: d.name, note: owners }, ...d.configKeys);
+  }
+  return rows;
+}
+
+/** Every generated block of README.md, by name. */
+export function readmeBlocks(): Record<string, string> {
+  return { 'notifier-config': renderConfigTable(notifierConfigRows(notifierDefinitions)) };
+}

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { notifierDefinitions } from '../../notifiers/index.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError, parseBoolean } from '../../src/config/section.js';
+import { deliveryJobName } from '../../src/notify/delivery.js';
+
+describe('config sections', () => {
+  test('one boolean parser: true/false/1/0/yes/no/on/off, blank is the default', () => {
+    for (const s of ['true', 'TRUE', ' 1 ', 'yes', 'on']) assert.equal(parseBoolean(s, false), true, s);
+    for (const s of ['false', '0', 'No', 'off']) assert.equal(parseBoolean(s, true), false, s);
+    assert.equal(parseBoolean(undefined, true), true);
+    assert.equal(parseBoolean('  ', false), false);
+    assert.equal(parseBoolean('maybe', true), undefined);
+  });
+
+  test('issues of every section are merged as data, each naming its key', () => {
+    const env = { PORT: 'eighty', SMTP_URL: 'smtp://h.test', NOTIFY_ADMINS: 'pager:ops', NOTIFY_CONSOLE_FALLBACK: 'sometimes', S3_FORCE_PATH_STYLE: 'nah' };
+    assert.throws(
+      () => loadConfig(env, 'all', { notifiers: notifierDefinitions }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.code, 'CONFIG_INVALID');
+        assert.deepEqual([...new Set(err.issues.map((i) => i.key))].sort(), ['MAIL_FROM', 'NOTIFY_ADMINS', 'NOTIFY_CONSOLE_FALLBACK', 'PORT', 'S3_FORCE_PATH_STYLE']);
+        for (const i of err.issues) assert.ok(err.message.includes(`${i.key}: ${i.message}`));
+        return true;
+      },
+    );
+  });
+
+  test('the channels config knows are the registry handed in', () => {
+    const config = loadConfig({ NOTIFY_ADMINS: 'webhook:ops' }, 'all', { notifiers: notifierDefinitions });
+    assert.deepEqual(config.notify.channels, notifierDefinitions.map((d) => d.name));
+    assert.deepEqual(config.notifiers.map((n) => n.name), ['console']);
+    assert.equal(config.notify.fallbackChannel, 'console');
+    // Without a registry there is no channel at all: no default admin, and none may be named.
+    assert.deepEqual(loadConfig({}).notify.admins, []);
+    assert.throws(() => loadConfig({ NOTIFY_ADMINS: 'console:admin' }), /NOTIFY_ADMINS/);
+    assert.equal(deliveryJobName('email'), 'deliver-email');
+  });
+});
