@@ -2,6 +2,7 @@ import type { NotifierDefinition } from '../src/notify/notifier.js';
 import consoleNotifier from './console.js';
 import email from './email.js';
 import line from './line.js';
+import slack from './slack.js';
 import webhook from './webhook.js';
 
 /**
@@ -14,5 +15,6 @@ export const notifierDefinitions: readonly NotifierDefinition[] = [
   line,
   email,
   webhook,
+  slack,
   consoleNotifier,
 ];
