@@ -1,22 +1,16 @@
 import { z } from 'zod';
 
 import { defineJob, type JobDefinition, type JobPayloads } from '../src/engine/job.js';
-import { DELIVERY_JOBS, type DeliveryJobName } from '../src/notify/delivery.js';
 import { RetryLaterError } from '../src/errors.js';
+import { deliveryJobName } from '../src/notify/delivery.js';
+import type { ChannelName, DeliveryJobName, MessageItem, NotifierDefinition, NotifyEvent } from '../src/notify/notifier.js';
 import { messageFromJson, renderDigest } from '../src/notify/render.js';
-import type { ChannelName, MessageItem, NotifyEvent } from '../src/notify/notifier.js';
 
 /** Attempts per notification (counted in the outbox row), then it is dead. */
 export const MAX_DELIVERY_ATTEMPTS = 8;
 const FIRST_RETRY_MS = 2_000;
 const MAX_RETRY_MS = 60 * 60_000;
 const SEND_TIMEOUT_MS = 30_000;
-
-/**
- * Runs at once per channel. Email is paced by the SMTP pool and its rate limit; the others are
- * plain HTTPS requests or a log line, so they can keep more in flight.
- */
-const CONCURRENCY: Record<keyof typeof DELIVERY_JOBS, number> = { line: 10, email: 5, webhook: 10, console: 2 };
 
 /**
  * Delivers one outbox row. The row, not Agenda, counts attempts and holds the backoff: a
@@ -98,7 +92,10 @@ function defineDelivery(name: DeliveryJobName, concurrency: number): JobDefiniti
   });
 }
 
-/** One delivery job per channel (see src/notify/delivery.ts). */
-export default (Object.entries(DELIVERY_JOBS) as Array<[keyof typeof DELIVERY_JOBS, DeliveryJobName]>).map(([channel, name]) =>
-  defineDelivery(name, CONCURRENCY[channel]),
-);
+/**
+ * One delivery job per notifier of the registry, `deliver-<channel>`, with the notifier's own
+ * `deliveryConcurrency` (see src/notify/delivery.ts). The composition root maps the registry here.
+ */
+export function deliveryJobs(notifiers: readonly Pick<NotifierDefinition, 'name' | 'deliveryConcurrency'>[]): JobDefinition<DeliveryJobName>[] {
+  return notifiers.map((n) => defineDelivery(deliveryJobName(n.name), n.deliveryConcurrency));
+}

@@ -8,6 +8,12 @@ import { defineNotifier, type Message, type Notifier, type SendResult } from '..
  */
 export type ConsoleConfig = Record<string, never>;
 
+declare module '../src/notify/notifier.js' {
+  interface NotifierChannels {
+    console: ConsoleConfig;
+  }
+}
+
 function createConsoleNotifier(log: Logger): Notifier {
   const clog = log.child({ notifier: 'console' });
   return {
@@ -33,8 +39,12 @@ function createConsoleNotifier(log: Logger): Notifier {
   };
 }
 
-export default defineNotifier<ConsoleConfig>({
+export default defineNotifier({
   name: 'console',
+  configKeys: [],
   fromEnv: () => ({}),
   create: (_config, { log }) => createConsoleNotifier(log),
+  deliveryConcurrency: 2,
+  // Owners with no address anywhere hear here (NOTIFY_CONSOLE_FALLBACK), so a fresh start shows notifications.
+  fallback: true,
 });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 
-import { ErrorCodes, NightshiftError } from '../src/errors.js';
+import { configIssue, type ConfigKeyDoc, type Env } from '../src/config/section.js';
 import type { Logger } from '../src/logger.js';
 import { defineNotifier, type Message, type Notifier, type SendResult } from '../src/notify/notifier.js';
 import { renderEmailHtml, renderEmailText } from './templates/email.js';
@@ -34,11 +34,13 @@ export interface EmailConfig {
   readonly timeoutMs: number;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function invalid(key: string, problem: string): NightshiftError {
-  return new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${key}: ${problem}`);
+declare module '../src/notify/notifier.js' {
+  interface NotifierChannels {
+    email: EmailConfig;
+  }
 }
+
+const invalid = configIssue;
 
 function intFromEnv(env: Env, key: string, fallback: number, min: number): number {
   const raw = env[key]?.trim();
@@ -218,8 +220,19 @@ function createEmailNotifier(config: EmailConfig, log: Logger): Notifier {
   };
 }
 
-export default defineNotifier<EmailConfig>({
+const configKeys: ConfigKeyDoc[] = [
+  { key: 'SMTP_URL', description: 'turns email on: `smtp://user:pass@host:587` or `smtps://…`' },
+  { key: 'MAIL_FROM', description: 'required with `SMTP_URL`' },
+  { key: 'SMTP_RATE_PER_SECOND', default: String(EMAIL_DEFAULTS.SMTP_RATE_PER_SECOND), description: 'pooled transport rate limit' },
+  { key: 'SMTP_TIMEOUT_MS', default: String(EMAIL_DEFAULTS.SMTP_TIMEOUT_MS), description: 'connection, greeting and socket timeouts' },
+];
+
+export default defineNotifier({
   name: 'email',
+  configKeys,
   fromEnv: parseConfig,
   create: (config, { log }) => createEmailNotifier(config, log),
+  // Paced by the SMTP pool and its rate limit.
+  deliveryConcurrency: 5,
+  ownerAddress: { field: 'email', read: (owner) => owner.email },
 });

@@ -2,10 +2,11 @@ import { messagingApi } from '@line/bot-sdk';
 import { Agent } from 'undici';
 
 import type { Logger } from '../src/logger.js';
-import { verifyLineSignature } from './lib/line-signature.js';
 import { defineNotifier, type Message, type Notifier, type SendResult } from '../src/notify/notifier.js';
+import { verifyLineSignature } from './lib/line-signature.js';
 import { classifyLineError } from './lib/line-classify.js';
-import { lineConfigFromEnv, type LineConfig } from './lib/line-config.js';
+import { LINE_CONFIG_KEYS, lineConfigFromEnv, type LineConfig } from './lib/line-config.js';
+import { lineLinkRoutes, lineWebhookRoutes } from './lib/line-routes.js';
 import { withFetchDeadline } from './lib/line-fetch.js';
 import { LINE_LIMITS, renderLineMessage, truncate } from './lib/line-render.js';
 
@@ -13,6 +14,12 @@ export type { LineConfig } from './lib/line-config.js';
 export { lineConfigFromEnv } from './lib/line-config.js';
 export { renderLineMessage, renderFlexBubble, renderAltText, renderText, LINE_LIMITS } from './lib/line-render.js';
 export { verifyLineSignature, isLineUserId, isLinePushTarget, signLineBody } from './lib/line-signature.js';
+
+declare module '../src/notify/notifier.js' {
+  interface NotifierChannels {
+    line: LineConfig;
+  }
+}
 
 /** The LINE Messaging API calls nightshift makes, each answering a SendResult (never throwing). */
 export interface LineClient {
@@ -120,8 +127,14 @@ export function createLineNotifier(config: LineConfig, deps: { readonly log: Log
   };
 }
 
-export default defineNotifier<LineConfig>({
+export default defineNotifier({
   name: 'line',
+  configKeys: LINE_CONFIG_KEYS,
   fromEnv: lineConfigFromEnv,
   create: createLineNotifier,
+  deliveryConcurrency: 10,
+  // Linked through the bot (POST /owners/:id/line-link). LINE accepts pushes to a user who
+  // blocked the bot and delivers nothing: skip them.
+  ownerAddress: { field: 'lineUserId', read: (owner) => (owner.lineUserId !== null && owner.lineFollowing ? owner.lineUserId : null) },
+  routes: { api: lineLinkRoutes, public: lineWebhookRoutes },
 });

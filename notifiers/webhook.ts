@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 
-import { ErrorCodes, NightshiftError } from '../src/errors.js';
+import { configIssue, type ConfigKeyDoc, type Env } from '../src/config/section.js';
 import type { Logger } from '../src/logger.js';
 import { defineNotifier, type Message, type Notifier, type SendResult } from '../src/notify/notifier.js';
 
@@ -36,11 +36,13 @@ export interface WebhookPayload {
   readonly data: Record<string, unknown>;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function invalid(key: string, problem: string): NightshiftError {
-  return new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${key}: ${problem}`);
+declare module '../src/notify/notifier.js' {
+  interface NotifierChannels {
+    webhook: WebhookConfig;
+  }
 }
+
+const invalid = configIssue;
 
 function parseConfig(env: Env): WebhookConfig | undefined {
   const raw = env.WEBHOOK_URLS?.trim();
@@ -215,8 +217,16 @@ function createWebhookNotifier(config: WebhookConfig, log: Logger): Notifier {
   };
 }
 
-export default defineNotifier<WebhookConfig>({
+const configKeys: ConfigKeyDoc[] = [
+  { key: 'WEBHOOK_URLS', description: '`name=https://…,other=https://…`; a webhook recipient is a name' },
+  { key: 'WEBHOOK_SECRET', description: 'HMAC-SHA256 key for `X-Nightshift-Signature: sha256=<hex of the body>`' },
+  { key: 'WEBHOOK_TIMEOUT_MS', default: String(WEBHOOK_DEFAULTS.WEBHOOK_TIMEOUT_MS), description: 'deadline of one POST, connect to last byte' },
+];
+
+export default defineNotifier({
   name: 'webhook',
+  configKeys,
   fromEnv: parseConfig,
   create: (config, { log }) => createWebhookNotifier(config, log),
+  deliveryConcurrency: 10,
 });

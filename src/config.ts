@@ -5,7 +5,7 @@ import { defaults } from '../config/defaults.js';
 import type { JobOptions } from './engine/options.js';
 import type { JobName } from './engine/payloads.js';
 import { parseJobOptions, parseServedJobs, type JobOptionSource } from './engine/options.js';
-import { ConfigError, ErrorCodes, errorCode, type ConfigIssue } from './errors.js';
+import { ConfigError, issuesOf, zBoolean, zodIssues, type ConfigIssue } from './config/section.js';
 import { isValidTimeZone } from './timezone.js';
 import type { NotifierDefinition } from './notify/notifier.js';
 import { readNotifierConfigs, type ConfiguredNotifier } from './notify/registry.js';
@@ -83,7 +83,7 @@ export interface Config {
 /** What the config is read against: the definitions of the registry (src/registry.ts). */
 export interface ConfigRegistry {
   readonly jobs: ReadonlyArray<JobOptionSource & PeriodicJobSource>;
-  readonly notifiers: readonly NotifierDefinition<unknown>[];
+  readonly notifiers: readonly NotifierDefinition[];
 }
 
 export interface ConfigOverrides {
@@ -95,16 +95,6 @@ export interface ConfigOverrides {
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-
-/** The one boolean parser: true/false, 1/0, yes/no, on/off (any case); empty is false. */
-export function parseBool(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-  return v;
-}
-export const bool = z.preprocess(parseBool, z.boolean({ error: 'must be true/false, 1/0, yes/no or on/off' }));
 
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(defaults.PORT),
@@ -123,7 +113,7 @@ const EnvSchema = z.object({
     z.string().regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:.+)$/, 'must be s3://bucket[/prefix] or file:/dir').optional(),
   ),
   S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url().optional()),
-  S3_FORCE_PATH_STYLE: bool.default(defaults.S3_FORCE_PATH_STYLE),
+  S3_FORCE_PATH_STYLE: zBoolean(defaults.S3_FORCE_PATH_STYLE),
   AWS_REGION: z.string().min(1).default(defaults.AWS_REGION),
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,
@@ -162,18 +152,16 @@ function deepFreeze<T>(value: T): T {
 export function parseConfig(env: Readonly<Record<string, string | undefined>>, registry: ConfigRegistry, overrides: ConfigOverrides = {}): Config {
   const role = overrides.role ?? 'all';
   const parsed = EnvSchema.safeParse(env);
-  const issues: ConfigIssue[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ key: i.path.join('.') || '(env)', message: i.message }));
+  const issues: ConfigIssue[] = parsed.success ? [] : zodIssues(parsed.error);
   const section = <T>(read: () => T): T | undefined => {
     try {
       return read();
     } catch (err) {
-      if (err instanceof ConfigError) issues.push(...err.issues);
-      else if (errorCode(err) === ErrorCodes.CONFIG_INVALID) issues.push(...issuesFromText((err as Error).message));
-      else throw err;
+      issues.push(...issuesOf(err));
       return undefined;
     }
   };
-  const notify = section(() => parseNotifyConfig(env));
+  const notify = section(() => parseNotifyConfig(env, registry.notifiers));
   const notifiers = section(() => readNotifierConfigs(env, registry.notifiers));
   const schedules = section(() => parseSchedules(env, registry.jobs));
   const jobOptions = parseJobOptions(env, registry.jobs);
@@ -245,16 +233,4 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
     jobs: Object.fromEntries(jobOptions.options) as Record<JobName, JobOptions>,
     servedJobs: served.served,
   });
-}
-
-/** Issues from a section that still reports as text ("  KEY: message" lines). */
-function issuesFromText(message: string): ConfigIssue[] {
-  return message
-    .replace(/^invalid configuration:\n/, '')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const m = /^\s*([^:]+):\s*(.*)$/.exec(l);
-      return m?.[1] !== undefined ? { key: m[1].trim(), message: m[2] ?? '' } : { key: '(config)', message: l.trim() };
-    });
 }

@@ -66,25 +66,6 @@ export class RetryLaterError extends NightshiftError {
   }
 }
 
-/** A config problem as data: the key and what is wrong with it. */
-export interface ConfigIssue {
-  readonly key: string;
-  readonly message: string;
-}
-
-/**
- * An invalid configuration: every problem found, as data (`issues`), and a message that names
- * each key for a person at a terminal. Sections throw it; loadConfig merges their issues.
- */
-export class ConfigError extends NightshiftError {
-  readonly issues: readonly ConfigIssue[];
-  constructor(issues: readonly ConfigIssue[]) {
-    super(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${issues.map((i) => `  ${i.key}: ${i.message}`).join('\n')}`, { status: 500 });
-    this.name = 'ConfigError';
-    this.issues = issues;
-  }
-}
-
 export function isPermanent(err: unknown): err is PermanentError {
   return err instanceof PermanentError;
 }

@@ -2,6 +2,7 @@ import { jobDefinitions } from '../jobs/index.js';
 import { notifierDefinitions } from '../notifiers/index.js';
 import { parseConfig, type Config, type ConfigOverrides, type ConfigRegistry, type Role } from './config.js';
 import type { JobDefinition } from './engine/job.js';
+import { checkRegistry } from './notify/registry.js';
 
 /**
  * The composition root's registry: the only module of the core that imports jobs/ and
@@ -14,5 +15,6 @@ export const registry = {
 
 /** Read the config against the registry: what the CLI and tests call. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env, role: Role = 'all', overrides: Omit<ConfigOverrides, 'role'> = {}): Config {
+  checkRegistry(registry.notifiers);
   return parseConfig(env, registry, { ...overrides, role });
 }

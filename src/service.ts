@@ -125,7 +125,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       name: workerName,
       async onJobFailed(def, ctx, error) {
         // A failing delivery is reported by its own dead row, not by another notification.
-        if (isDeliveryJob(def.name)) return;
+        if (isDeliveryJob(def.name, config.notify.channels)) return;
         await notify.emit('job.failed', { jobName: def.name, jobId: ctx.jobId, attempts: ctx.attempt, error: error.message, fileId: (ctx.data as { fileId?: string }).fileId });
       },
     });
@@ -148,7 +148,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     let http: FastifyInstance | undefined;
     let url: string | undefined;
     if (serveApi) {
-      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics: stats?.registry });
+      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics: stats?.registry, notifiers: registry.notifiers });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });

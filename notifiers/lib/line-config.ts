@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { ErrorCodes, NightshiftError } from '../../src/errors.js';
+import { ConfigError, zodIssues, type ConfigIssue, type ConfigKeyDoc, type Env } from '../../src/config/section.js';
 
 /** The LINE notifier's config block, read once from the environment. */
 export interface LineConfig {
@@ -18,6 +18,14 @@ export const LINE_DEFAULTS = {
   LINE_API_BASE_URL: 'https://api.line.me',
   LINE_TIMEOUT_MS: 10_000,
 } as const;
+
+/** The LINE block's variables, documented (README rows). */
+export const LINE_CONFIG_KEYS: readonly ConfigKeyDoc[] = [
+  { key: 'LINE_CHANNEL_ACCESS_TOKEN', description: 'turns LINE on (Messaging API push)' },
+  { key: 'LINE_CHANNEL_SECRET', description: 'checks `X-Line-Signature` on `/webhooks/line`' },
+  { key: 'LINE_API_BASE_URL', default: LINE_DEFAULTS.LINE_API_BASE_URL, description: 'Messaging API origin' },
+  { key: 'LINE_TIMEOUT_MS', default: String(LINE_DEFAULTS.LINE_TIMEOUT_MS), description: 'per request (the SDK has none)' },
+];
 
 const blank = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -51,18 +59,18 @@ const Schema = z.object({
  * Read the LINE block. Undefined when LINE_CHANNEL_ACCESS_TOKEN is unset (LINE off); a bad
  * value, or LINE settings without a token, throws CONFIG_INVALID naming each key.
  */
-export function lineConfigFromEnv(env: Readonly<Record<string, string | undefined>>): LineConfig | undefined {
+export function lineConfigFromEnv(env: Env): LineConfig | undefined {
   const parsed = Schema.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const problems: ConfigIssue[] = parsed.success ? [] : zodIssues(parsed.error);
   const token = parsed.success ? parsed.data.LINE_CHANNEL_ACCESS_TOKEN : blank(env.LINE_CHANNEL_ACCESS_TOKEN);
   if (token === undefined) {
     const stray = ['LINE_CHANNEL_SECRET', 'LINE_API_BASE_URL', 'LINE_TIMEOUT_MS'].filter((k) => blank(env[k]) !== undefined);
     if (stray.length === 0) return undefined;
-    problems.unshift(`  LINE_CHANNEL_ACCESS_TOKEN: required when ${stray.join(', ')} is set`);
+    problems.unshift({ key: 'LINE_CHANNEL_ACCESS_TOKEN', message: `required when ${stray.join(', ')} is set` });
   }
   const d = parsed.success ? parsed.data : undefined;
   if (problems.length > 0 || d?.LINE_CHANNEL_ACCESS_TOKEN === undefined) {
-    throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${problems.join('\n')}`);
+    throw new ConfigError(problems);
   }
   return Object.freeze({
     channelAccessToken: d.LINE_CHANNEL_ACCESS_TOKEN,

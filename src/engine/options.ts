@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue } from '../config/section.js';
 import type { JobName } from './payloads.js';
 
 /**

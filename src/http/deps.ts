@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
 import type { Logger } from '../logger.js';
 import type { NotifyHub } from '../notify/hub.js';
+import type { NotifierDefinition } from '../notify/notifier.js';
 import type { Store } from '../store/types.js';
 
 /** What the HTTP routes are given. */
@@ -19,4 +20,6 @@ export interface HttpDeps {
   readonly notify: NotifyHub;
   /** The stats gauges (worker roles): served at GET /metrics when present. */
   readonly metrics?: Registry | undefined;
+  /** Every notifier of the registry: the API's channel enums and owner addresses, and their own routes. */
+  readonly notifiers: readonly NotifierDefinition[];
 }

@@ -5,19 +5,26 @@ import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { scheduleDelivery } from '../notify/delivery.js';
 import type { NotifyHub } from '../notify/hub.js';
+import type { ChannelName } from '../notify/notifier.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Store } from '../store/types.js';
 import { notFound, parse } from './validate.js';
 
-const Query = z.object({
-  status: z.enum(['queued', 'sent', 'failed', 'dead']).optional(),
-  event: z.string().max(64).optional(),
-  channel: z.enum(['line', 'email', 'webhook', 'console']).optional(),
-  owner: z.string().max(128).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(512).optional(),
-});
-const TestBody = z.object({ channel: z.enum(['line', 'email', 'webhook', 'console']), recipient: z.string().min(1).max(320) }).strict();
+/** The query and test-body schemas, with the channel enum from the registry's names. */
+function schemas(channels: readonly ChannelName[]) {
+  const channel = z.enum(channels as [ChannelName, ...ChannelName[]]);
+  return {
+    Query: z.object({
+      status: z.enum(['queued', 'sent', 'failed', 'dead']).optional(),
+      event: z.string().max(64).optional(),
+      channel: channel.optional(),
+      owner: z.string().max(128).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      cursor: z.string().max(512).optional(),
+    }),
+    TestBody: z.object({ channel, recipient: z.string().min(1).max(320) }).strict(),
+  };
+}
 
 /** The delivery log entry as the API shows it: the message without attachment bytes. */
 export function presentNotification(n: NotificationRecord) {
@@ -41,8 +48,9 @@ export function presentNotification(n: NotificationRecord) {
   };
 }
 
-export function notificationRoutes(app: FastifyInstance, deps: { store: Store; notify: NotifyHub; enqueue: Enqueue }): void {
+export function notificationRoutes(app: FastifyInstance, deps: { store: Store; notify: NotifyHub; enqueue: Enqueue; channels: readonly ChannelName[] }): void {
   const { store, notify, enqueue } = deps;
+  const { Query, TestBody } = schemas(deps.channels);
 
   app.get('/notifications', async (request) => {
     const q = parse(Query, request.query);

@@ -13,17 +13,16 @@ import { requireToken } from './auth.js';
 import { mountDashboard } from './dash.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
-import { lineWebhookRoutes } from './line-webhook.js';
 import { notificationRoutes } from './notifications.js';
 import { ownerRoutes } from './owners.js';
 import { scheduleRoutes } from './schedules.js';
 import { summaryChartRoutes, summaryRoutes } from './summaries.js';
 import { metricsRoute } from '../metrics.js';
 import type { NotifyHub } from '../notify/hub.js';
+import type { NotifierRoutes } from '../notify/notifier.js';
 import type { HttpDeps } from './deps.js';
 
 export type { HttpDeps } from './deps.js';
-
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -37,6 +36,16 @@ export function checkBindSafety(config: Config, log: Logger): void {
     );
   }
   log.warn('API_TOKEN is not set: the API and dashboard are open to anyone on this machine (bound to loopback only)');
+}
+
+/** Each notifier's own routes (LINE's webhook and link codes), in a scope of their own. */
+async function notifierRoutes(app: FastifyInstance, deps: HttpDeps, where: 'api' | 'public'): Promise<void> {
+  for (const d of deps.notifiers) {
+    const routes: NotifierRoutes | undefined = d.routes?.[where];
+    if (!routes) continue;
+    const routeDeps = { store: deps.store, notifier: deps.notify.notifiers.get(d.name), log: deps.log.child({ notifier: d.name }) };
+    await app.register(async (scope) => routes(scope, routeDeps));
+  }
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -68,7 +77,8 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
       if (config.apiToken) api.addHook('onRequest', requireToken(config.apiToken, { allowBasic: false, realm: 'nightshift api' }));
       fileRoutes(api, deps);
       ownerRoutes(api, deps);
-      notificationRoutes(api, deps);
+      notificationRoutes(api, { ...deps, channels: deps.notifiers.map((d) => d.name) });
+      await notifierRoutes(api, deps, 'api');
       scheduleRoutes(api, deps);
       summaryRoutes(api, deps);
     },
@@ -77,7 +87,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   // Its own scope: the chart accepts a signed URL in place of the token (LINE cannot send one).
   await app.register(async (api) => summaryChartRoutes(api, deps), { prefix: '/api/v1' });
   if (deps.metrics) metricsRoute(app, deps.metrics, config.apiToken);
-  await lineWebhookRoutes(app, deps);
+  await notifierRoutes(app, deps, 'public');
   await mountDashboard(app, deps.agenda, config.apiToken);
   return app;
 }

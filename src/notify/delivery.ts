@@ -1,25 +1,24 @@
-import type { Enqueue, JobName } from '../engine/job.js';
-import type { ChannelName } from './notifier.js';
+import type { Enqueue } from '../engine/job.js';
+import type { ChannelName, DeliveryJobName } from './notifier.js';
 
-/** One delivery job name per channel: Agenda's concurrency is per name, so a slow or throttled channel (SMTP's rate limit) never holds up another. */
-export const DELIVERY_JOBS = {
-  line: 'deliver-line',
-  email: 'deliver-email',
-  webhook: 'deliver-webhook',
-  console: 'deliver-console',
-} as const satisfies Record<ChannelName, JobName>;
+const PREFIX = 'deliver-';
 
-export type DeliveryJobName = (typeof DELIVERY_JOBS)[ChannelName];
+/** The delivery job of a channel: one per channel, so a slow or throttled channel (SMTP's rate limit) never holds up another. */
+export function deliveryJobName(channel: ChannelName): DeliveryJobName {
+  return `${PREFIX}${channel}`;
+}
 
-export function isDeliveryJob(name: string): name is DeliveryJobName {
-  return (Object.values(DELIVERY_JOBS) as string[]).includes(name);
+/** Is this job name a delivery job of one of these channels? */
+export function isDeliveryJob(name: string, channels: readonly ChannelName[]): name is DeliveryJobName {
+  return name.startsWith(PREFIX) && (channels as readonly string[]).includes(name.slice(PREFIX.length));
 }
 
 /**
  * Make sure a delivery job for this outbox row runs at `at` (now if absent). A unique upsert on
- * the notification id: safe to repeat, it never adds a second job.
+ * the notification id: safe to repeat, it never adds a second job. Rows only ever name
+ * channels of the registry (routing and the API check them), and every registered channel has
+ * its delivery job, configured or not (its job marks the row dead when it is not).
  */
 export function scheduleDelivery(enqueue: Enqueue, notification: { readonly id: string; readonly channel: string }, at?: Date): Promise<void> {
-  const name = DELIVERY_JOBS[notification.channel as ChannelName] ?? DELIVERY_JOBS.console;
-  return enqueue(name, { notificationId: notification.id }, { runAt: at, uniqueBy: 'notificationId' });
+  return enqueue(deliveryJobName(notification.channel as ChannelName), { notificationId: notification.id }, { runAt: at, uniqueBy: 'notificationId' });
 }

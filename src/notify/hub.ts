@@ -1,12 +1,13 @@
 import type { Logger } from '../logger.js';
 import { digestKeyOf, notificationId, notificationKey } from '../store/outbox-keys.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
+import type { Owner } from '../store/owner-types.js';
 import type { Store } from '../store/types.js';
 import { subjectKey, type EventPayloads } from './events.js';
 import type { ChannelName, Notifier, NotifyEvent } from './notifier.js';
 import { quietUntil } from './quiet.js';
 import { messageToJson, render, renderDigest, type RenderContext } from './render.js';
-import { resolveTargets, type NotifyConfig } from './rules.js';
+import { resolveTargets, type NotifyConfig, type Target } from './rules.js';
 
 export interface NotifyHub {
   /** Channels with a registered notifier. */
@@ -17,6 +18,11 @@ export interface NotifyHub {
    * delivery. Returns the notifications created now (not those that already existed).
    */
   emit<E extends NotifyEvent>(event: E, payload: EventPayloads[E]): Promise<NotificationRecord[]>;
+  /**
+   * The recipients of one event for this owner (null: nobody's): the owner's addresses on every
+   * channel that reaches owners, then the admins when `forAdmins`. The same list `emit` sends to.
+   */
+  targets(event: NotifyEvent, owner: Owner | null, ownerId: string | null, options: { forAdmins: boolean }): Promise<Target[]>;
   /** Until when a channel is paused (e.g. LINE's monthly limit), or null. In-process: each worker learns it from its own 429. */
   pausedUntil(channel: ChannelName, now: Date): Date | null;
   pauseChannel(channel: ChannelName, until: Date): void;
@@ -47,24 +53,32 @@ export function createHub(options: HubOptions): NotifyHub {
     return record;
   }
 
+  // Only channels that keep owners' addresses in the map need the extra read.
+  const usesAddressMap = config.ownerRoutes.some((r) => r.address.validate !== undefined && channels.has(r.channel));
+  async function targets(event: NotifyEvent, owner: Owner | null, ownerId: string | null, opts: { forAdmins: boolean }): Promise<Target[]> {
+    const addresses = owner && usesAddressMap ? await store.owners.addresses(owner.id) : {};
+    return resolveTargets(config, event, owner, ownerId, channels, opts, addresses);
+  }
+
   return {
     channels,
     notifiers: options.notifiers,
+    targets,
     async emit(event, payload) {
       const p = payload as { owner?: string | null };
       const ownerId = p.owner ?? null;
       const owner = ownerId ? await store.owners.get(ownerId) : null;
       // The all-owners summary goes to admins only; an owner's own summary to that owner only.
       const forAdmins = event !== 'summary.daily' || ownerId === null;
-      const targets = resolveTargets(config, event, owner, ownerId, channels, { forAdmins });
-      if (targets.length === 0) return [];
+      const recipients = await targets(event, owner, ownerId, { forAdmins });
+      if (recipients.length === 0) return [];
       const draft = render(event, payload, options.renderContext);
       const subject = subjectKey(event, payload);
       const windowMs = config.rules[event].windowMs;
       const created: NotificationRecord[] = [];
       const now = new Date();
 
-      for (const t of targets) {
+      for (const t of recipients) {
         const key = notificationKey(event, subject, t.channel, t.recipient);
         const quiet = t.owner ? quietUntil(now, t.owner.timezone, t.owner.quietHours) : null;
         let notBefore = quiet && quiet > now ? quiet : now;

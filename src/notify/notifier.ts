@@ -1,4 +1,9 @@
+import type { FastifyInstance } from 'fastify';
+
+import type { ConfigKeyDoc, Env } from '../config/section.js';
 import type { Logger } from '../logger.js';
+import type { Owner } from '../store/owner-types.js';
+import type { Store } from '../store/types.js';
 
 /**
  * A notifier delivers one message to one recipient on one channel (LINE, email, webhook…).
@@ -90,7 +95,24 @@ export type SendResult =
       readonly error: string;
     };
 
-export type ChannelName = 'line' | 'email' | 'webhook' | 'console';
+/**
+ * The channels this build has, keyed by name: each notifier file adds its own entry, with its
+ * config type as the value, by augmenting this interface:
+ *
+ *     declare module '../src/notify/notifier.js' {
+ *       interface NotifierChannels { slack: SlackConfig }
+ *     }
+ *
+ * The core never names a channel; it gets the type from here and the runtime list from the
+ * registry it is handed at start-up (notifiers/index.ts, passed in by src/service.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface NotifierChannels {}
+
+export type ChannelName = keyof NotifierChannels & string;
+
+/** One delivery job per channel (Agenda's concurrency is per job name). */
+export type DeliveryJobName = `deliver-${ChannelName}`;
 
 export interface Notifier {
   readonly name: ChannelName;
@@ -102,18 +124,72 @@ export interface Notifier {
   close(): Promise<void>;
 }
 
-/**
- * What a notifier file exports: its name, how it reads its own config block from the
- * environment, and how to make it. The core calls `fromEnv` once at start-up; a bad value
- * throws NightshiftError(CONFIG_INVALID) naming the key.
- */
-export interface NotifierDefinition<C = unknown> {
-  readonly name: ChannelName;
-  /** Undefined when this notifier is not configured (e.g. no SMTP_URL): it is then not registered. */
-  fromEnv(env: Readonly<Record<string, string | undefined>>): C | undefined;
-  create(config: C, deps: { readonly log: Logger }): Notifier;
+/** An owner's addresses in the generic map (`PUT /owners/:id {"addresses": {"slack": "…"}}`), by channel. */
+export type OwnerAddresses = Readonly<Record<string, string>>;
+
+/** How an owner is reached on a channel. */
+export interface OwnerAddress {
+  /**
+   * The owner field that holds the address, as the API shows it: `email`, `lineUserId`, or
+   * `addresses.<channel>` for a channel that keeps it in the generic address map.
+   */
+  readonly field: string;
+  /** This owner's address on the channel, or null (none, or unusable: a LINE user who blocked the bot). */
+  read(owner: Owner, addresses: OwnerAddresses): string | null;
+  /**
+   * Present when the address lives in the address map: checks one given to `PUT /owners/:id`.
+   * Answers the problem ("must be an https://hooks.slack.com/… URL"), or undefined when fine.
+   */
+  validate?(address: string): string | undefined;
 }
 
-export function defineNotifier<C>(definition: NotifierDefinition<C>): NotifierDefinition<C> {
+/** What a notifier's own HTTP routes are lent. */
+export interface NotifierRouteDeps {
+  readonly store: Store;
+  /** This channel's notifier, or undefined when its config block is not set on this server. */
+  readonly notifier: Notifier | undefined;
+  readonly log: Logger;
+}
+
+/** Registers routes on a fastify scope (a fastify plugin body). */
+export type NotifierRoutes = (app: FastifyInstance, deps: NotifierRouteDeps) => Promise<void> | void;
+
+/**
+ * What a notifier file exports: everything the core needs to know about the channel. The core
+ * derives from these the channel lists, owner routing, one delivery job per channel, the API's
+ * enums, the config checks and the README's configuration rows.
+ */
+export interface NotifierDefinition<N extends ChannelName = ChannelName> {
+  readonly name: N;
+  /** Every environment variable of its config block, documented (the README rows come from these). */
+  readonly configKeys: readonly ConfigKeyDoc[];
+  /**
+   * Read its config block, once at start-up. Undefined when not configured (e.g. no SMTP_URL):
+   * it is then not registered. A bad value throws a ConfigError naming each key.
+   */
+  fromEnv(env: Env): NotifierChannels[N] | undefined;
+  create(config: NotifierChannels[N], deps: { readonly log: Logger }): Notifier;
+  /** Runs of this channel's delivery job at once in one process (a throttled channel gets fewer). */
+  readonly deliveryConcurrency: number;
+  /** How owners are reached on it; absent: only admins (NOTIFY_ADMINS) and tests reach it. */
+  readonly ownerAddress?: OwnerAddress | undefined;
+  /**
+   * The fallback channel: owners with no address on any channel hear here (recipient
+   * `owner:<id>`) while NOTIFY_CONSOLE_FALLBACK is on. At most one notifier sets this.
+   */
+  readonly fallback?: boolean | undefined;
+  /** HTTP routes it serves. Registered whether or not the channel is configured. */
+  readonly routes?:
+    | {
+        /** Under /api/v1, behind API_TOKEN (e.g. LINE's link codes). */
+        readonly api?: NotifierRoutes | undefined;
+        /** At the root, outside the API token (a provider's webhook that signs its own calls). */
+        readonly public?: NotifierRoutes | undefined;
+      }
+    | undefined;
+}
+
+/** Identity helper that keeps the channel name literal, so the config type follows it. */
+export function defineNotifier<N extends ChannelName>(definition: NotifierDefinition<N>): NotifierDefinition<N> {
   return definition;
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-import { ErrorCodes, NightshiftError } from '../errors.js';
+import { BOOLEAN_HINT, ConfigError, parseBoolean, type ConfigIssue, type ConfigKeyDoc, type Env } from '../config/section.js';
 import type { Owner } from '../store/owner-types.js';
-import type { ChannelName, NotifyEvent } from './notifier.js';
+import type { ChannelName, NotifierDefinition, NotifyEvent, OwnerAddress, OwnerAddresses } from './notifier.js';
 
 /** Who hears about one event, and how often. */
 export interface Rule {
@@ -26,11 +26,23 @@ export interface AdminRecipient {
   readonly address: string;
 }
 
+/** How owners are reached on one channel (from its notifier definition). */
+export interface OwnerRoute {
+  readonly channel: ChannelName;
+  readonly address: OwnerAddress;
+}
+
 export interface NotifyConfig {
   readonly rules: Rules;
   readonly admins: readonly AdminRecipient[];
-  /** Owners with no channel of their own hear through the console notifier (the embedded default). */
+  /** Owners with no channel of their own hear through the fallback notifier (console, the embedded default). */
   readonly consoleFallback: boolean;
+  /** Every channel this build knows (the registry's names, in its order), configured or not. */
+  readonly channels: readonly ChannelName[];
+  /** Channels that reach owners, in registry order. */
+  readonly ownerRoutes: readonly OwnerRoute[];
+  /** The fallback channel (the definition marked `fallback`), if any. */
+  readonly fallbackChannel: ChannelName | null;
 }
 
 const TEN_MINUTES = 10 * 60_000;
@@ -48,64 +60,99 @@ export const DEFAULT_RULES: Rules = {
   test: { owner: false, admins: false, channels: null, windowMs: 0 },
 };
 
-const CHANNELS = ['line', 'email', 'webhook', 'console'] as const;
-const RulePatch = z
-  .object({
-    owner: z.boolean().optional(),
-    admins: z.boolean().optional(),
-    channels: z.array(z.enum(CHANNELS)).nullable().optional(),
-    windowMs: z.number().int().min(0).max(7 * 24 * 3_600_000).optional(),
-  })
-  .strict();
-const RulesPatch = z.partialRecord(z.enum(Object.keys(DEFAULT_RULES) as [NotifyEvent, ...NotifyEvent[]]), RulePatch);
+/** Unset NOTIFY_ADMINS: one admin, "admin", on the fallback channel (the console), if the build has one. */
+const defaultAdmins = (fallback: string | undefined): string => (fallback === undefined ? '' : `${fallback}:admin`);
 
-function invalid(key: string, msg: string): NightshiftError {
-  return new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${key}: ${msg}`);
+/** The notify-rules section's variables, documented (README rows); channel names come from the registry. */
+export function notifyConfigKeys(definitions: readonly NotifyChannelInfo[]): ConfigKeyDoc[] {
+  const channels = definitions.map((d) => d.name);
+  return [
+    {
+      key: 'NOTIFY_ADMINS',
+      default: defaultAdmins(definitions.find((d) => d.fallback)?.name) || undefined,
+      description: `admin recipients, \`channel:address\` comma-separated, e.g. \`email:ops@example.com,line:U…,webhook:ops\` (channels: ${channels.join(', ')})`,
+    },
+    {
+      key: 'NOTIFY_RULES',
+      description:
+        'JSON merged over the default rules per event, e.g. `{"file.failed":{"windowMs":600000,"channels":["email"]}}` (`owner`, `admins`, `channels`, `windowMs` = digest window)',
+    },
+    {
+      key: 'NOTIFY_CONSOLE_FALLBACK',
+      default: 'true',
+      description: 'owners with no channel of their own are notified on the console (so a fresh start shows notifications)',
+    },
+  ];
 }
+
+/** What the notify section needs to know of each notifier. */
+export type NotifyChannelInfo = Pick<NotifierDefinition, 'name' | 'ownerAddress' | 'fallback'>;
 
 /**
  * NOTIFY_RULES (JSON, merged over the defaults per event, e.g. `{"file.completed":{"windowMs":60000}}`),
  * NOTIFY_ADMINS (`email:ops@example.com,line:U…,webhook:ops,console:admin`), NOTIFY_CONSOLE_FALLBACK.
+ * Channel names are checked against the registry's. Every problem is reported, as issues.
  */
-export function parseNotifyConfig(env: Readonly<Record<string, string | undefined>>): NotifyConfig {
+export function parseNotifyConfig(env: Env, definitions: readonly NotifyChannelInfo[]): NotifyConfig {
+  const channels = definitions.map((d) => d.name);
+  const issues: ConfigIssue[] = [];
   let rules: Record<NotifyEvent, Rule> = { ...DEFAULT_RULES };
   const rawRules = env.NOTIFY_RULES?.trim();
   if (rawRules) {
+    const RulePatch = z
+      .object({
+        owner: z.boolean().optional(),
+        admins: z.boolean().optional(),
+        channels: z.array(z.string().refine((c) => channels.includes(c as ChannelName), `must be one of ${channels.join(', ')}`)).nullable().optional(),
+        windowMs: z.number().int().min(0).max(7 * 24 * 3_600_000).optional(),
+      })
+      .strict();
+    const RulesPatch = z.partialRecord(z.enum(Object.keys(DEFAULT_RULES) as [NotifyEvent, ...NotifyEvent[]]), RulePatch);
     let json: unknown;
     try {
       json = JSON.parse(rawRules);
     } catch (err) {
-      throw invalid('NOTIFY_RULES', `not JSON (${(err as Error).message})`);
+      issues.push({ key: 'NOTIFY_RULES', message: `not JSON (${(err as Error).message})` });
     }
-    const parsed = RulesPatch.safeParse(json);
-    if (!parsed.success) throw invalid('NOTIFY_RULES', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    for (const [event, patch] of Object.entries(parsed.data) as Array<[NotifyEvent, z.infer<typeof RulePatch>]>) {
+    const parsed = json === undefined ? undefined : RulesPatch.safeParse(json);
+    if (parsed && !parsed.success) {
+      issues.push({ key: 'NOTIFY_RULES', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    }
+    for (const [event, patch] of Object.entries(parsed?.data ?? {}) as Array<[NotifyEvent, z.infer<typeof RulePatch>]>) {
       const base = rules[event];
       rules = {
         ...rules,
         [event]: {
           owner: patch.owner ?? base.owner,
           admins: patch.admins ?? base.admins,
-          channels: patch.channels === undefined ? base.channels : patch.channels,
+          channels: patch.channels === undefined ? base.channels : (patch.channels as ChannelName[] | null),
           windowMs: patch.windowMs ?? base.windowMs,
         },
       };
     }
   }
   const admins: AdminRecipient[] = [];
-  const rawAdmins = env.NOTIFY_ADMINS?.trim() ?? 'console:admin';
+  const fallbackChannel = definitions.find((d) => d.fallback)?.name ?? null;
+  const rawAdmins = env.NOTIFY_ADMINS?.trim() ?? defaultAdmins(fallbackChannel ?? undefined);
   for (const entry of rawAdmins.split(',').map((s) => s.trim()).filter(Boolean)) {
     const colon = entry.indexOf(':');
     const channel = entry.slice(0, colon) as ChannelName;
     const address = entry.slice(colon + 1);
-    if (colon < 1 || !CHANNELS.includes(channel) || address === '') {
-      throw invalid('NOTIFY_ADMINS', `"${entry}" is not channel:address (channels: ${CHANNELS.join(', ')})`);
-    }
-    admins.push({ channel, address });
+    if (colon < 1 || !channels.includes(channel) || address === '') {
+      issues.push({ key: 'NOTIFY_ADMINS', message: `"${entry}" is not channel:address (channels: ${channels.join(', ')})` });
+    } else admins.push({ channel, address });
   }
-  const fallback = (env.NOTIFY_CONSOLE_FALLBACK ?? 'true').trim().toLowerCase();
-  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(fallback)) throw invalid('NOTIFY_CONSOLE_FALLBACK', 'must be true or false');
-  return { rules, admins, consoleFallback: ['true', '1', 'yes'].includes(fallback) };
+  const consoleFallback = parseBoolean(env.NOTIFY_CONSOLE_FALLBACK, true);
+  if (consoleFallback === undefined) issues.push({ key: 'NOTIFY_CONSOLE_FALLBACK', message: BOOLEAN_HINT });
+  if (issues.length > 0 || consoleFallback === undefined) throw new ConfigError(issues);
+  return {
+    rules,
+    admins,
+    consoleFallback,
+    channels,
+    ownerRoutes: definitions.flatMap((d) => (d.ownerAddress ? [{ channel: d.name, address: d.ownerAddress }] : [])),
+    fallbackChannel,
+  };
 }
 
 export interface Target {
@@ -116,7 +163,7 @@ export interface Target {
 }
 
 /**
- * The recipients of one event: the owner's own channels (if the rule says so and the owner
+ * The recipients of one event: the owner's address on every channel that reaches owners (if the rule says so and the owner
  * wants this event) and the admins, limited to channels that are enabled. No duplicates.
  */
 export function resolveTargets(
@@ -126,6 +173,8 @@ export function resolveTargets(
   ownerId: string | null,
   enabled: ReadonlySet<ChannelName>,
   options: { forAdmins: boolean },
+  /** The owner's address map (OwnerRepo.addresses), for channels that keep addresses there. */
+  addresses: OwnerAddresses = {},
 ): Target[] {
   const rule = config.rules[event];
   const allowed = (c: ChannelName) => enabled.has(c) && (rule.channels === null || rule.channels.includes(c));
@@ -140,16 +189,16 @@ export function resolveTargets(
   };
   if (rule.owner && ownerId !== null && (owner?.events == null || owner.events.includes(event))) {
     let any = false;
-    if (owner?.email && allowed('email')) {
-      add({ channel: 'email', recipient: owner.email, owner });
-      any = true;
+    if (owner) {
+      for (const route of config.ownerRoutes) {
+        const recipient = route.address.read(owner, addresses);
+        if (recipient && allowed(route.channel)) {
+          add({ channel: route.channel, recipient, owner });
+          any = true;
+        }
+      }
     }
-    // LINE accepts pushes to a user who blocked the bot and delivers nothing: skip them.
-    if (owner?.lineUserId && owner.lineFollowing && allowed('line')) {
-      add({ channel: 'line', recipient: owner.lineUserId, owner });
-      any = true;
-    }
-    if (!any && config.consoleFallback) add({ channel: 'console', recipient: `owner:${ownerId}`, owner });
+    if (!any && config.consoleFallback && config.fallbackChannel) add({ channel: config.fallbackChannel, recipient: `owner:${ownerId}`, owner });
   }
   if (rule.admins && options.forAdmins) for (const a of config.admins) add({ channel: a.channel, recipient: a.address, owner: null });
   return out;

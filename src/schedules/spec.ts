@@ -3,7 +3,7 @@ import humanInterval from 'human-interval';
 
 import { defaults } from '../../config/defaults.js';
 import type { JobName } from '../engine/payloads.js';
-import { ConfigError, type ConfigIssue } from '../errors.js';
+import { ConfigError, type ConfigIssue } from '../config/section.js';
 import { isValidTimeZone } from '../timezone.js';
 
 /** A periodic job as its definition declares it: its name and default schedule. */

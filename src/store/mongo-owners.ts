@@ -14,6 +14,11 @@ interface OwnerDoc {
   events: string[] | null;
   /** Sorted and unique, so the compare-and-set is an exact array match. */
   quotaAlerts: number[];
+  /**
+   * Channel → address for channels that keep owners' addresses in the generic map (the SQL
+   * stores' owner_addresses table). Absent on documents written before it existed.
+   */
+  addresses?: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -139,6 +144,24 @@ export class MongoOwners implements OwnerRepo {
   async setLineFollowing(lineUserId: string, following: boolean): Promise<number> {
     const r = await this.#owners.updateMany({ lineUserId }, { $set: { lineFollowing: following, updatedAt: new Date() } });
     return r.matchedCount;
+  }
+
+  async addresses(ownerId: string): Promise<Readonly<Record<string, string>>> {
+    const doc = await this.#owners.findOne({ _id: ownerId }, { projection: { addresses: 1 } });
+    return { ...(doc?.addresses ?? {}) };
+  }
+
+  async setAddresses(ownerId: string, patch: Readonly<Record<string, string | null>>): Promise<void> {
+    const entries = Object.entries(patch);
+    if (entries.length === 0) return;
+    // Channel names are code-defined identifiers (no "." or "$"), so they are safe as field names.
+    const set: Record<string, unknown> = { updatedAt: new Date() };
+    const unset: Record<string, ''> = {};
+    for (const [channel, address] of entries) {
+      if (address === null) unset[`addresses.${channel}`] = '';
+      else set[`addresses.${channel}`] = address;
+    }
+    await this.#owners.updateOne({ _id: ownerId }, Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set });
   }
 
   async casQuotaAlerts(ownerId: string, expected: readonly number[], next: readonly number[]): Promise<boolean> {

@@ -52,6 +52,13 @@ export interface OwnerRepo {
   /** Record follow/unfollow for whichever owner has this LINE user id; returns owners changed. */
   setLineFollowing(lineUserId: string, following: boolean): Promise<number>;
   /**
+   * The owner's address map, channel → address, for channels that keep owners' addresses there
+   * (e.g. `slack`: an incoming-webhook URL). Empty for an unknown owner.
+   */
+  addresses(ownerId: string): Promise<Readonly<Record<string, string>>>;
+  /** Set (a string) or remove (null) addresses of an existing owner; channels absent from the patch keep theirs. */
+  setAddresses(ownerId: string, patch: Readonly<Record<string, string | null>>): Promise<void>;
+  /**
    * Compare-and-set of the fired quota thresholds: succeeds (true) only if the stored list still
    * equals `expected`, so of two concurrent checks only one emits an alert.
    */

@@ -75,6 +75,14 @@ export interface OwnerLinkCodesTable {
   expires_at: Int8;
 }
 
+/** An owner's address on a channel that keeps addresses in the generic map (migration 0004). */
+export interface OwnerAddressesTable {
+  owner_id: string;
+  channel: string;
+  address: string;
+  updated_at: Int8;
+}
+
 export interface NotificationsTable {
   id: string;
   key: string;
@@ -107,6 +115,7 @@ export interface Database {
   file_steps: FileStepsTable;
   owners: OwnersTable;
   owner_link_codes: OwnerLinkCodesTable;
+  owner_addresses: OwnerAddressesTable;
   notifications: NotificationsTable;
   job_runs: JobRunsTable;
 }

@@ -124,6 +124,31 @@ export class SqlOwners implements OwnerRepo {
     return Number(r.numUpdatedRows);
   }
 
+  async addresses(ownerId: string): Promise<Readonly<Record<string, string>>> {
+    const rows = await this.#db.selectFrom('owner_addresses').select(['channel', 'address']).where('owner_id', '=', ownerId).execute();
+    return Object.fromEntries(rows.map((r) => [r.channel, r.address]));
+  }
+
+  async setAddresses(ownerId: string, patch: Readonly<Record<string, string | null>>): Promise<void> {
+    const entries = Object.entries(patch);
+    if (entries.length === 0) return;
+    const now = Date.now();
+    await this.#db.transaction().execute(async (tx) => {
+      for (const [channel, address] of entries) {
+        if (address === null) {
+          await tx.deleteFrom('owner_addresses').where('owner_id', '=', ownerId).where('channel', '=', channel).execute();
+        } else {
+          await tx
+            .insertInto('owner_addresses')
+            .values({ owner_id: ownerId, channel, address, updated_at: now })
+            .onConflict((oc) => oc.columns(['owner_id', 'channel']).doUpdateSet({ address, updated_at: now }))
+            .execute();
+        }
+      }
+      await tx.updateTable('owners').set({ updated_at: now }).where('id', '=', ownerId).execute();
+    });
+  }
+
   async casQuotaAlerts(ownerId: string, expected: readonly number[], next: readonly number[]): Promise<boolean> {
     const r = await this.#db
       .updateTable('owners')

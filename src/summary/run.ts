@@ -1,6 +1,5 @@
 import type { JobServices } from '../engine/job.js';
 import type { Logger } from '../logger.js';
-import { resolveTargets } from '../notify/rules.js';
 import { notificationId, notificationKey } from '../store/outbox-keys.js';
 import type { Owner } from '../store/owner-types.js';
 import { renderChartPng } from './chart.js';
@@ -62,7 +61,7 @@ type Outcome = 'sent' | 'already-sent' | 'no-activity' | 'no-recipients';
 
 async function summarizeOne(services: JobServices, owner: Owner | null, ownerId: string | null, window: SummaryWindow): Promise<Outcome> {
   const { config, store, notify } = services;
-  const targets = resolveTargets(config.notify, 'summary.daily', owner, ownerId, notify.channels, { forAdmins: ownerId === null });
+  const targets = await notify.targets('summary.daily', owner, ownerId, { forAdmins: ownerId === null });
   if (targets.length === 0) return 'no-recipients';
   // The hub's key layout (src/notify/hub.ts): the row ids tell whether this date went out already.
   const subject = `${ownerId ?? '*'}:${window.date}`;

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { startLineServer, type LineTestServer } from '../helpers/line-server.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 import { startTestService, upload, waitForFinal } from '../helpers/service.js';
+import { startSlackServer, type TestSlackServer } from '../helpers/slack-server.js';
 import { startWebhookServer, type TestWebhookServer } from '../helpers/webhook-server.js';
 
 export const LINE_SECRET = '0123456789abcdef0123456789abcdef';
@@ -20,6 +21,7 @@ export interface NotifyRig {
   hook: TestWebhookServer;
   /** A receiver that knows a different secret: every signature fails there. */
   wrongHook: TestWebhookServer;
+  slack: TestSlackServer;
   env: Record<string, string>;
   close(): Promise<void>;
 }
@@ -29,11 +31,13 @@ export async function startRig(): Promise<NotifyRig> {
   const line = await startLineServer();
   const hook = await startWebhookServer(WEBHOOK_SECRET);
   const wrongHook = await startWebhookServer('another-secret-entirely-000');
+  const slack = await startSlackServer();
   return {
     smtp,
     line,
     hook,
     wrongHook,
+    slack,
     env: {
       SMTP_URL: smtp.url,
       MAIL_FROM: 'nightshift@example.test',
@@ -44,9 +48,12 @@ export async function startRig(): Promise<NotifyRig> {
       WEBHOOK_URLS: `ops=${hook.origin}/hook,wrong=${wrongHook.origin}/hook`,
       WEBHOOK_SECRET,
       NOTIFY_ADMINS: 'webhook:ops',
+      // Slack for owners' own webhook URLs, on the fake Slack.
+      SLACK_ENABLED: 'true',
+      SLACK_HOOKS_ORIGIN: slack.origin,
     },
     async close() {
-      await Promise.allSettled([smtp.close(), line.close(), hook.close(), wrongHook.close()]);
+      await Promise.allSettled([smtp.close(), line.close(), hook.close(), wrongHook.close(), slack.close()]);
     },
   };
 }
@@ -117,6 +124,21 @@ export function notifySuite(name: string, makeEnv: () => Promise<{ env: Record<s
         return r.length === 4 ? r : undefined;
       });
       assert.deepEqual(sent.map((r) => r.channel).sort(), ['email', 'email', 'line', 'line']);
+    });
+
+    test('an owner whose address is a Slack webhook hears file.completed on Slack', async () => {
+      const hook = `${rig.slack.origin}/services/T1/B1/erin-token`;
+      assert.equal((await api(svc, 'PUT', '/api/v1/owners/erin', { addresses: { slack: 'not-a-webhook' } })).status, 400);
+      const put = await api<{ addresses: Record<string, string> }>(svc, 'PUT', '/api/v1/owners/erin', { addresses: { slack: hook } });
+      assert.equal(put.status, 200);
+      assert.deepEqual(put.body.addresses, { slack: hook });
+      const ok = await upload(svc.url, Buffer.from('slack notes\n'), 'slack.txt', { owner: 'erin' });
+      assert.equal((await waitForFinal(svc.url, ok.body.id)).status, 'completed');
+      const got = await until('a Slack message to erin', () => rig.slack.received.find((r) => r.path === '/services/T1/B1/erin-token'));
+      assert.equal(got.title, 'slack.txt is ready');
+      const sent = await until('the sent slack row', async () => (await rows('owner=erin&channel=slack&status=sent'))[0]);
+      assert.equal(sent.id, got.id);
+      assert.deepEqual(rig.slack.rejected, []);
     });
 
     test('LINE answering 500 twice, then 429, then hanging: each message delivered exactly once', async () => {

@@ -132,4 +132,20 @@ export function ownerConformance(stores: () => { store: Store; other: Store }): 
     assert.equal(results.filter(Boolean).length, 1);
     assert.deepEqual((await store.owners.get(id))?.quotaAlerts, []);
   });
+
+  test('owners: the address map sets, replaces and removes per channel, and leaves the owner record as it was', async () => {
+    const { store, other } = stores();
+    const id = randomName('owner');
+    const created = await store.owners.upsert(id, { email: 'm@example.com' });
+    assert.deepEqual(await store.owners.addresses(id), {});
+    await store.owners.setAddresses(id, { slack: 'https://hooks.slack.com/services/T1/B1/x', teams: 'https://t.example/1' });
+    assert.deepEqual(await other.owners.addresses(id), { slack: 'https://hooks.slack.com/services/T1/B1/x', teams: 'https://t.example/1' });
+    await other.owners.setAddresses(id, { slack: 'https://hooks.slack.com/services/T1/B1/y', teams: null });
+    assert.deepEqual(await store.owners.addresses(id), { slack: 'https://hooks.slack.com/services/T1/B1/y' });
+    await store.owners.setAddresses(id, {});
+    assert.deepEqual(await store.owners.addresses(id), { slack: 'https://hooks.slack.com/services/T1/B1/y' });
+    const after = await store.owners.get(id);
+    assert.deepEqual({ ...after, updatedAt: 0 }, { ...created, updatedAt: 0 });
+    assert.deepEqual(await store.owners.addresses(randomName('nobody')), {});
+  });
 }

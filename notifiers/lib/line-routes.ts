@@ -1,9 +1,19 @@
-import type { FastifyInstance } from 'fastify';
+import { randomInt } from 'node:crypto';
 
-import type { LineNotifier } from '../../notifiers/line.js';
-import { ErrorCodes } from '../errors.js';
-import type { NotifyHub } from '../notify/hub.js';
-import type { Store } from '../store/types.js';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+import { ErrorCodes } from '../../src/errors.js';
+import { OWNER } from '../../src/http/files.js';
+import { notFound, parse } from '../../src/http/validate.js';
+import type { Notifier, NotifierRouteDeps } from '../../src/notify/notifier.js';
+import type { SendResult } from '../../src/notify/notifier.js';
+
+/** The LINE notifier as its routes use it (see LineNotifier in ../line.ts). */
+interface LineWebhookNotifier extends Notifier {
+  verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): boolean;
+  reply(replyToken: string, text: string, signal?: AbortSignal): Promise<SendResult>;
+}
 
 interface LineEvent {
   type?: string;
@@ -13,14 +23,15 @@ interface LineEvent {
 }
 
 const USER_ID = /^U[0-9a-f]{32}$/;
+const LINK_CODE_TTL_MS = 15 * 60_000;
 
 /**
  * POST /webhooks/line: LINE's calls to us. The signature over the raw body is the only
  * authentication (no API token). Handles account linking by one-time code, and follow /
  * unfollow (LINE accepts pushes to a user who blocked the bot but delivers nothing).
  */
-export async function lineWebhookRoutes(app: FastifyInstance, deps: { store: Store; notify: NotifyHub }): Promise<void> {
-  const line = deps.notify.notifiers.get('line') as LineNotifier | undefined;
+export async function lineWebhookRoutes(app: FastifyInstance, deps: NotifierRouteDeps): Promise<void> {
+  const line = deps.notifier as LineWebhookNotifier | undefined;
   await app.register(async (scope) => {
     // The signature covers the exact bytes LINE sent: keep them.
     scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -57,5 +68,20 @@ export async function lineWebhookRoutes(app: FastifyInstance, deps: { store: Sto
       }
       return reply.code(200).send({});
     });
+  });
+}
+
+/** POST /api/v1/owners/:id/line-link: a one-time code the owner sends to the bot to link their LINE account. */
+export function lineLinkRoutes(app: FastifyInstance, deps: NotifierRouteDeps): void {
+  const { store } = deps;
+  const params = z.object({ id: OWNER });
+  app.post('/owners/:id/line-link', async (request, reply) => {
+    const { id } = parse(params, request.params);
+    if (!(await store.owners.get(id))) throw notFound('owner', id);
+    // Eight digits: easy to type into LINE, and a code lives only 15 minutes and works once.
+    const code = String(randomInt(10_000_000, 100_000_000));
+    const expiresAt = new Date(Date.now() + LINK_CODE_TTL_MS);
+    await store.owners.createLinkCode(id, code, expiresAt);
+    return reply.code(201).send({ code, expiresAt: expiresAt.toISOString(), instructions: `Send "${code}" to the nightshift LINE bot within 15 minutes.` });
   });
 }
