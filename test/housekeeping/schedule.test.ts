@@ -146,7 +146,11 @@ describe('schedules in Agenda (SQLite)', () => {
       if ('ready' in (m as object)) child.send('go');
     });
     const exited = new Promise((r) => child.on('exit', r));
-    await new Promise((r) => setTimeout(r, 5_000));
+    // Until the missed occurrence has run (a loaded machine may take longer than a few seconds to
+    // start a worker), then long enough for a wrong second run of it to show.
+    const deadline = Date.now() + 60_000;
+    while (!messages.some((m) => 'ran' in m || 'error' in m) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 3_000));
     child.send('stop');
     await exited;
     assert.equal(messages.find((m) => 'error' in m), undefined);
