@@ -1,11 +1,24 @@
 #!/usr/bin/env node
+import { mkdir } from 'node:fs/promises';
+
 import { Command, Option } from 'commander';
 
-import { loadConfig, type Role } from './config.js';
+import { type Config, loadConfig, type Role } from './config.js';
 import { NightshiftError, toError } from './errors.js';
 import { createLogger } from './logger.js';
 import { startService } from './service.js';
 import { handleSignals } from './shutdown.js';
+import { createStore } from './store/index.js';
+
+/** Config for a person at a terminal: on error, the message names the key, no stack, exit 2. */
+function configOrExit(role: Role): Config {
+  try {
+    return loadConfig(process.env, role);
+  } catch (err) {
+    process.stderr.write(`nightshift: ${toError(err).message}\n`);
+    process.exit(2);
+  }
+}
 
 const program = new Command('nightshift').description('Background work for upload-driven apps: file pipeline, housekeeping, notifications.');
 
@@ -14,14 +27,7 @@ program
   .description('run the service')
   .addOption(new Option('--role <role>', 'which parts to run').choices(['all', 'api', 'worker']).default('all'))
   .action(async (opts: { role: Role }) => {
-    let config;
-    try {
-      config = loadConfig(process.env, opts.role);
-    } catch (err) {
-      // Config errors are for a person at a terminal: the message names the key, no stack.
-      process.stderr.write(`nightshift: ${toError(err).message}\n`);
-      process.exit(2);
-    }
+    const config = configOrExit(opts.role);
     const log = createLogger(config.logLevel);
     try {
       const service = await startService(config, log);
@@ -32,6 +38,27 @@ program
         process.exit(2);
       }
       log.fatal({ err: toError(err) }, 'nightshift failed to start');
+      process.exit(1);
+    }
+  });
+
+program
+  .command('migrate')
+  .description('create or upgrade the store schema, then exit (start migrates too; a one-shot job in a deployment)')
+  .action(async () => {
+    const config = configOrExit('worker');
+    const log = createLogger(config.logLevel);
+    try {
+      await mkdir(config.dataDir, { recursive: true });
+      const store = await createStore(config.database, { log });
+      try {
+        await store.migrate();
+      } finally {
+        await store.close();
+      }
+      log.info({ database: config.database.kind }, 'nightshift migrated');
+    } catch (err) {
+      log.fatal({ err: toError(err) }, 'nightshift migrate failed');
       process.exit(1);
     }
   });
