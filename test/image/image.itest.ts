@@ -79,7 +79,7 @@ async function waitReady(url: string, name: string, timeoutMs = 120_000): Promis
   }
 }
 
-const log = (line: string) => process.stdout.write(`# image: ${line}\n`);
+const log = (line: string) => process.stdout.write(`image: ${line}\n`);
 
 describe('the nightshift image', { skip: SKIP }, () => {
   const containers: string[] = [];
