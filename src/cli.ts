@@ -1,12 +1,26 @@
 #!/usr/bin/env node
+import { mkdir } from 'node:fs/promises';
+
 import { Command, Option } from 'commander';
 
-import type { Role } from './config.js';
-import { loadConfig } from './registry.js';
+import type { Config, Role } from './config.js';
 import { NightshiftError, toError } from './errors.js';
 import { createLogger } from './logger.js';
+import { isStep } from './pipeline/step.js';
+import { loadConfig, registry } from './registry.js';
 import { startService } from './service.js';
 import { handleSignals } from './shutdown.js';
+import { createStore } from './store/index.js';
+
+/** Config for a person at a terminal: on error, the message names the key, no stack, exit 2. */
+function configOrExit(role: Role, jobs?: string): Config {
+  try {
+    return loadConfig(process.env, role, { jobs });
+  } catch (err) {
+    process.stderr.write(`nightshift: ${toError(err).message}\n`);
+    process.exit(2);
+  }
+}
 
 const program = new Command('nightshift').description('Background work for upload-driven apps: file pipeline, housekeeping, notifications.');
 
@@ -16,14 +30,7 @@ program
   .addOption(new Option('--role <role>', 'which parts to run').choices(['all', 'api', 'worker']).default('all'))
   .option('--jobs <names>', 'run only these jobs, comma-separated (e.g. ocr,analyze); overrides WORKER_JOBS')
   .action(async (opts: { role: Role; jobs?: string }) => {
-    let config;
-    try {
-      config = loadConfig(process.env, opts.role, { jobs: opts.jobs });
-    } catch (err) {
-      // Config errors are for a person at a terminal: the message names the key, no stack.
-      process.stderr.write(`nightshift: ${toError(err).message}\n`);
-      process.exit(2);
-    }
+    const config = configOrExit(opts.role, opts.jobs);
     const log = createLogger(config.logLevel);
     try {
       const service = await startService(config, log);
@@ -34,6 +41,27 @@ program
         process.exit(2);
       }
       log.fatal({ err: toError(err) }, 'nightshift failed to start');
+      process.exit(1);
+    }
+  });
+
+program
+  .command('migrate')
+  .description('create or upgrade the store schema, then exit (start migrates too; a one-shot job in a deployment)')
+  .action(async () => {
+    const config = configOrExit('worker');
+    const log = createLogger(config.logLevel);
+    try {
+      await mkdir(config.dataDir, { recursive: true });
+      const store = await createStore(config.database, { log, stepOrder: registry.jobs.filter(isStep).map((d) => d.name) });
+      try {
+        await store.migrate();
+      } finally {
+        await store.close();
+      }
+      log.info({ database: config.database.kind }, 'nightshift migrated');
+    } catch (err) {
+      log.fatal({ err: toError(err) }, 'nightshift migrate failed');
       process.exit(1);
     }
   });

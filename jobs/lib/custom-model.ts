@@ -1,7 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { GraphModel, io, LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import type { io, Tensor } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 import { ErrorCodes, NightshiftError } from '../../src/errors.js';
 import type { RgbImage } from './facts.js';
@@ -109,7 +111,7 @@ async function init(dir: string): Promise<CustomModel> {
     inputHeight,
     async predict(rgb, topK = 5) {
       const sized = rgb.width === inputWidth && rgb.height === inputHeight ? rgb : await resizeRgb(rgb, inputWidth, inputHeight);
-      const input = tf.tidy(() => tf.tensor4d(new Float32Array(sized.data), [1, inputHeight, inputWidth, 3]).div(255));
+      const input = tf.tidy(() => tf.div(tf.tensor4d(new Float32Array(sized.data), [1, inputHeight, inputWidth, 3]), 255));
       const out = scores(tf, model, input);
       return [...out]
         .map((score, i) => ({ label: labels[i] ?? String(i), score: Math.round(score * 10_000) / 10_000, source: 'custom' as const }))
@@ -126,7 +128,7 @@ function scores(tf: Tf, model: LayersModel | GraphModel, input: Tensor): Float32
       const result = model.predict(input);
       const first = Array.isArray(result) ? result[0] : result;
       if (!first || !('dataSync' in first)) throw new Error('model produced no tensor');
-      return (first as Tensor).flatten();
+      return tf.reshape(first as Tensor, [-1]);
     });
     const data = out.dataSync() as Float32Array;
     out.dispose();

@@ -1,11 +1,19 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import type * as TF from '@tensorflow/tfjs';
+import type * as Core from '@tensorflow/tfjs-core';
+import type * as Converter from '@tensorflow/tfjs-converter';
+import type * as Layers from '@tensorflow/tfjs-layers';
 
 import { ErrorCodes, NightshiftError } from '../../src/errors.js';
 
-export type Tf = typeof TF;
+/**
+ * The parts of TensorFlow.js nightshift uses: tfjs-core (tensors, ops, io), tfjs-layers (layers
+ * models: the bundled nsfwjs model and users' Keras models) and tfjs-converter (graph models).
+ * Not the `@tensorflow/tfjs` umbrella, which adds tfjs-data, WebGL and ~140 MB of browser bundles.
+ * Chained ops (`t.div(2)`) are not registered without the umbrella: use the functions (`tf.div(t, 2)`).
+ */
+export type Tf = Omit<typeof Core, 'default'> & Omit<typeof Layers, 'default'> & Pick<typeof Converter, 'loadGraphModel'>;
 /** tensorflow: native tfjs-node; wasm: XNNPACK in WebAssembly; cpu: plain JavaScript (slow, last resort). */
 export type TfBackend = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -30,7 +38,8 @@ async function importNative(): Promise<Tf | undefined> {
 async function init(): Promise<LoadedTf> {
   const native = await importNative();
   if (native && (await native.setBackend('tensorflow'))) return { tf: native, backend: 'tensorflow' };
-  const tf = await import('@tensorflow/tfjs');
+  const [core, layers, converter] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers'), import('@tensorflow/tfjs-converter')]);
+  const tf: Tf = { ...layers, ...core, loadGraphModel: converter.loadGraphModel };
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // The .wasm binaries ship in the package's dist; a file path makes the backend read them from disk.
@@ -40,6 +49,7 @@ async function init(): Promise<LoadedTf> {
   } catch {
     // fall through to the JavaScript backend
   }
+  await import('@tensorflow/tfjs-backend-cpu');
   if (await tf.setBackend('cpu')) return { tf, backend: 'cpu' };
   throw new NightshiftError(ErrorCodes.MODEL_LOAD_FAILED, 'no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
 }
