@@ -15,6 +15,8 @@ export const ErrorCodes = {
   IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
   UNSUPPORTED_TYPE: 'UNSUPPORTED_TYPE',
   STEP_TIMEOUT: 'STEP_TIMEOUT',
+  /** A step's pool worker went past its heap limit (JOB_<NAME>_MAX_HEAP_MB); the attempt failed, the service did not. */
+  STEP_OUT_OF_MEMORY: 'STEP_OUT_OF_MEMORY',
   ABORTED: 'ABORTED',
   STUCK: 'STUCK',
   BLOB_NOT_FOUND: 'BLOB_NOT_FOUND',
