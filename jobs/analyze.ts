@@ -1,21 +1,29 @@
 import type { StepSpec } from '../src/pipeline/step.js';
 import { defineStep } from '../src/pipeline/step.js';
-import { analyzeImage } from './lib/analyze.js';
+import { defaultPoolSize } from '../src/pool/pool.js';
+import { attemptSignals, openAnalyze, sharedStep } from './lib/pools.js';
 
 /**
  * Content-safety labels (nsfwjs MobileNetV2, plus an optional user model) and image facts:
- * size, format, dominant colours, sharpness, perceptual hash. Models load on the first run.
+ * size, format, dominant colours, sharpness, perceptual hash, in the analyze pool's worker
+ * threads. Models load once per worker, on its first run.
  */
 export const step: StepSpec = {
   name: 'analyze',
-  // Inference runs on the main thread (WASM): more than one at a time only adds latency.
-  concurrency: 1,
-  // The first run also loads the models (a few seconds).
+  // Runs at once = the pool's size (config.pools.analyze.size, default every core).
+  concurrency: defaultPoolSize(),
+  // The first run in a worker also loads the models (a few seconds).
   timeoutMs: 60_000,
   async run({ bytes, ctx }) {
     const { config } = ctx.services;
-    const result = await analyzeImage(bytes, { maxPixels: config.maxImagePixels, modelDir: config.analyzeModelDir, signal: ctx.signal });
-    return { ...result };
+    const { timeoutMs, softTimeoutMs, ...pool } = config.pools.analyze;
+    const analyze = sharedStep('analyze', pool, () => openAnalyze(pool));
+    const limits = attemptSignals('analyze', ctx.signal, { timeoutMs, softTimeoutMs });
+    try {
+      return { ...(await analyze.run(bytes, { maxPixels: config.maxImagePixels, modelDir: config.analyzeModelDir }, limits.soft, limits.hard)) };
+    } finally {
+      limits.dispose();
+    }
   },
 };
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
 import { z } from 'zod';
 
@@ -70,6 +71,12 @@ export interface Config {
   readonly notify: NotifyConfig;
   /** The notifiers whose config blocks are set (console always). */
   readonly notifiers: readonly ConfiguredNotifier[];
+  /** OCR_MODE: auto = only images a cheap check finds text in; always; never. */
+  readonly ocrMode: OcrMode;
+  /** OCR_MIN_CONFIDENCE 0..100: text with a lower mean confidence is stored as "" with the reason. */
+  readonly ocrMinConfidence: number;
+  /** Worker pools of the CPU-heavy steps (src/pool), from JOB_<NAME>_… knobs. */
+  readonly pools: Readonly<Record<PoolStepName, StepPoolConfig>>;
 }
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -150,7 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'a
   const notify = section(() => parseNotifyConfig(env));
   const notifiers = section(() => readNotifierConfigs(env));
   const schedules = section(() => parseSchedules(env));
-  if (!parsed.success || !notify || !notifiers || !schedules) {
+  const steps = section(() => readStepPools(env));
+  if (!parsed.success || !notify || !notifiers || !schedules || !steps) {
     throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -214,5 +222,65 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = 'a
     },
     notify,
     notifiers,
+    ...steps,
   });
+}
+
+// ---- Step pools and OCR (issue 8). Kept in one block: the per-job knobs of issue 7 replace most of it. ----
+
+export type OcrMode = 'auto' | 'always' | 'never';
+export type PoolStepName = 'analyze' | 'thumbnail' | 'ocr';
+
+export interface StepPoolConfig {
+  /** JOB_<NAME>_CONCURRENCY: worker threads, and runs at once. Default os.availableParallelism(). */
+  readonly size: number;
+  /** JOB_<NAME>_MAX_HEAP_MB: V8 heap limit of each worker, MB. */
+  readonly maxHeapMb: number;
+  /** JOB_<NAME>_MAX_TASKS_PER_WORKER: a worker is replaced after this many tasks. */
+  readonly maxTasksPerWorker: number;
+  /** JOB_<NAME>_MAX_RSS_MB: a worker whose footprint passes this after a task is replaced. */
+  readonly maxRssMb: number;
+  /** JOB_<NAME>_TIMEOUT_MS: hard limit of one attempt (the worker is terminated); unset: the step's own. */
+  readonly timeoutMs: number | undefined;
+  /** JOB_<NAME>_SOFT_TIMEOUT_MS: the step's signal aborts here first; unset: none before the hard limit. */
+  readonly softTimeoutMs: number | undefined;
+}
+
+function readStepPools(env: NodeJS.ProcessEnv): Pick<Config, 'ocrMode' | 'ocrMinConfidence' | 'pools'> {
+  const optionalInt = (min: number) => z.preprocess(emptyToUndefined, int(min).optional());
+  const stepSchema = (name: string) =>
+    z.object({
+      [`JOB_${name}_CONCURRENCY`]: optionalInt(1),
+      [`JOB_${name}_MAX_HEAP_MB`]: optionalInt(16),
+      [`JOB_${name}_MAX_TASKS_PER_WORKER`]: optionalInt(1),
+      [`JOB_${name}_MAX_RSS_MB`]: optionalInt(16),
+      [`JOB_${name}_TIMEOUT_MS`]: optionalInt(100),
+      [`JOB_${name}_SOFT_TIMEOUT_MS`]: optionalInt(100),
+    });
+  const schema = z.object({
+    OCR_MODE: z.enum(['auto', 'always', 'never']).default(defaults.OCR_MODE),
+    OCR_MIN_CONFIDENCE: z.coerce.number().min(0).max(100).default(defaults.OCR_MIN_CONFIDENCE),
+    ...stepSchema('ANALYZE').shape,
+    ...stepSchema('THUMBNAIL').shape,
+    ...stepSchema('OCR').shape,
+  });
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new NightshiftError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const e = parsed.data as Record<string, unknown>;
+  const num = (key: string) => e[key] as number | undefined;
+  const pool = (name: string): StepPoolConfig => ({
+    size: num(`JOB_${name}_CONCURRENCY`) ?? availableParallelism(),
+    maxHeapMb: num(`JOB_${name}_MAX_HEAP_MB`) ?? defaults.JOB_MAX_HEAP_MB,
+    maxTasksPerWorker: num(`JOB_${name}_MAX_TASKS_PER_WORKER`) ?? defaults.JOB_MAX_TASKS_PER_WORKER,
+    maxRssMb: num(`JOB_${name}_MAX_RSS_MB`) ?? defaults.JOB_MAX_RSS_MB,
+    timeoutMs: num(`JOB_${name}_TIMEOUT_MS`),
+    softTimeoutMs: num(`JOB_${name}_SOFT_TIMEOUT_MS`),
+  });
+  return {
+    ocrMode: e.OCR_MODE as OcrMode,
+    ocrMinConfidence: e.OCR_MIN_CONFIDENCE as number,
+    pools: { analyze: pool('ANALYZE'), thumbnail: pool('THUMBNAIL'), ocr: pool('OCR') },
+  };
 }

@@ -13,6 +13,11 @@ export interface StepInput {
   readonly ctx: JobContext<StepName>;
 }
 
+/** What a step's run returns when the step turns out not to apply to this file (OCR on a photo). */
+export class StepSkipped {
+  constructor(readonly reason: string) {}
+}
+
 export interface StepSpec {
   readonly name: StepName;
   readonly concurrency: number;
@@ -21,9 +26,10 @@ export interface StepSpec {
   readonly timeoutMs: number;
   /**
    * Do the work and return what goes on the file record (JSON-serialisable). Throw a
-   * PermanentError for input that will never work; anything else is retried.
+   * PermanentError for input that will never work; anything else is retried. A StepSkipped
+   * records the step as skipped with its reason.
    */
-  run(input: StepInput): Promise<Record<string, unknown>>;
+  run(input: StepInput): Promise<Record<string, unknown> | StepSkipped>;
   /** Bytes of derived blobs the result stored (thumbnails): they count against the owner's quota. */
   derivedBytes?(result: Record<string, unknown>): number;
 }
@@ -58,6 +64,11 @@ export function defineStep(spec: StepSpec): JobDefinition<StepName> {
         ctx.signal.throwIfAborted();
         const result = await spec.run({ file, bytes, ctx });
         ctx.signal.throwIfAborted();
+        if (result instanceof StepSkipped) {
+          await store.finishStep(file.id, spec.name, { status: 'skipped', durationMs: Math.round(performance.now() - started), error: result.reason });
+          await settleFile(ctx.services, file.id, ctx.log);
+          return;
+        }
         const derived = spec.derivedBytes?.(result) ?? 0;
         if (derived > 0) await store.reports.addDerivedBytes(file.id, derived);
         await store.finishStep(file.id, spec.name, { status: 'completed', durationMs: Math.round(performance.now() - started), result });

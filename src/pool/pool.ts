@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 
 import Tinypool from 'tinypool';
 
+import { defaults } from '../../config/defaults.js';
 import { abortReason } from '../abort.js';
 import { ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
 import type { TaskAnswer } from './worker.js';
@@ -73,7 +74,7 @@ export interface WorkerPool<T, R> {
   close(): Promise<void>;
 }
 
-export const POOL_DEFAULTS = { maxHeapMb: 1024, maxTasksPerWorker: 200, maxRssMb: 1536, idleTimeoutMs: 30_000 } as const;
+export const POOL_DEFAULTS = { maxHeapMb: defaults.JOB_MAX_HEAP_MB, maxTasksPerWorker: defaults.JOB_MAX_TASKS_PER_WORKER, maxRssMb: defaults.JOB_MAX_RSS_MB, idleTimeoutMs: 30_000 } as const;
 
 /** Default pool size and step concurrency: every core. */
 export function defaultPoolSize(): number {
