@@ -10,7 +10,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { decodeGrey, detectText } from '../jobs/lib/ocr.js';
 import { openAnalyze, openOcr, openThumbnail } from '../jobs/lib/pools.js';
 import { photoLike } from '../test/fixtures/images.js';
-import { invoicePage } from './isolation.js';
+import { invoicePage } from './images.js';
 
 const limits = { maxPixels: 100_000_000 };
 const one = { size: 1, maxHeapMb: 1024, maxTasksPerWorker: 10_000, maxRssMb: 4096 };

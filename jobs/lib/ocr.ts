@@ -306,6 +306,8 @@ export async function prepareGrey(grey: GreyImage, lineHeight: number | undefine
     .extend({ top: PAD_PX, bottom: PAD_PX, left: PAD_PX, right: PAD_PX, background: { r: 255, g: 255, b: 255 } })
     // Raw one-channel input comes out as sRGB unless told: keep one channel (a third of the bytes).
     .toColourspace('b-w')
+    // Raw pixels carry no resolution; tesseract warns and guesses 70 dpi. 72 is what a rendered or screen image says.
+    .withDensity(72)
     .png({ compressionLevel: 1 })
     .toBuffer()
     .then((png) => ({ png, scale, pad: PAD_PX }));
