@@ -81,7 +81,7 @@ async function oneFile(url: string, bytes: Buffer, name: string): Promise<{ ms: 
 async function oneFinal(url: string, id: string): Promise<{ ms: number; status: string }> {
   const t = performance.now();
   const f = await waitForFinal(url, id, 300_000);
-  return { ms: Math.round(performance.now() - t), status: f.status };
+  return { ms: Math.round(performance.now() - t), status: f.status === 'failed' ? `failed (${f.error})` : f.status };
 }
 
 let limit: number | undefined;
