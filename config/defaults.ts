@@ -27,6 +27,16 @@ export const defaults = {
   OCR_LANGS: 'eng',
   /** Directory of extra *.traineddata(.gz) files for languages other than eng. */
   OCR_LANG_DIR: undefined,
+  /** OCR on every image (always), on none (never), or on those a cheap check finds text in (auto). */
+  OCR_MODE: 'auto',
+  /** OCR text whose mean confidence (0..100) is below this is stored as "" with the reason, never sent. */
+  OCR_MIN_CONFIDENCE: 60,
+  /** Step pools (JOB_<ANALYZE|THUMBNAIL|OCR>_…): V8 heap limit of one worker thread, MB. */
+  JOB_MAX_HEAP_MB: 1024,
+  /** A step's worker thread is replaced after this many tasks. */
+  JOB_MAX_TASKS_PER_WORKER: 200,
+  /** A step's worker thread whose memory (heap + ArrayBuffers + WebAssembly) passes this, MB, is replaced. */
+  JOB_MAX_RSS_MB: 1536,
   /** Largest decoded image, in pixels, any step will open (decompression-bomb guard). */
   MAX_IMAGE_PIXELS: 100_000_000,
   /** How long a stop waits for running jobs before giving up (ms). Keep under the container grace period. */

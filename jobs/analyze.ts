@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { defineStep, type StepSpec } from '../src/pipeline/step.js';
-import { analyzeImage } from './lib/analyze.js';
+import { closeStepPools, openAnalyze, poolOf, sharedStep } from './lib/pools.js';
 
 /** What analyze records on the file: labels from every model and the image's facts. */
 export const AnalyzeResult = z.object({
@@ -28,24 +28,22 @@ declare module '../src/store/types.js' {
 
 /**
  * Content-safety labels (nsfwjs MobileNetV2, plus an optional user model) and image facts:
- * size, format, dominant colours, sharpness, perceptual hash. Models load on the first run.
+ * size, format, dominant colours, sharpness, perceptual hash, in the analyze pool's worker
+ * threads. Models load once per worker, on its first run.
  */
 export const step: StepSpec<'analyze'> = {
   name: 'analyze',
   description: 'content-safety labels and image facts (size, colours, sharpness, perceptual hash)',
   result: AnalyzeResult,
-  defaults: {
-    // Inference runs on the main thread (WASM): more than one at a time only adds latency.
-    concurrency: 1,
-    attempts: 3,
-    backoffMs: 1_000,
-    // The first run also loads the models (a few seconds).
-    timeoutMs: 60_000,
-  },
+  // Runs at once = the pool's size, every core by default; a worker's first run also loads the models.
+  defaults: { concurrency: 'cores', attempts: 3, backoffMs: 1_000, timeoutMs: 60_000 },
   async run({ bytes, ctx }) {
     const { config } = ctx.services;
-    return analyzeImage(bytes, { maxPixels: config.maxImagePixels, modelDir: config.analyzeModelDir, signal: ctx.signal });
+    const pool = poolOf(config, 'analyze');
+    const analyze = sharedStep('analyze', pool, () => openAnalyze(pool));
+    return { ...(await analyze.run(bytes, { maxPixels: config.maxImagePixels, modelDir: config.analyzeModelDir }, ctx.signal, ctx.hardSignal)) };
   },
+  close: () => closeStepPools(),
 };
 
 export default defineStep(step);

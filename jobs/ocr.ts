@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-import { defineStep, type StepSpec } from '../src/pipeline/step.js';
-import { closeSharedOcrPool, ocrImage, sharedOcrPool } from './lib/ocr.js';
+import { defineStep, StepSkipped, type StepSpec } from '../src/pipeline/step.js';
+import { closeStepPools, openOcr, poolOf, sharedStep } from './lib/pools.js';
 
 /** What ocr records on the file: the text, its mean confidence and (some of) its words with boxes. */
 export const OcrResult = z.object({
@@ -12,6 +12,8 @@ export const OcrResult = z.object({
   words: z
     .array(z.object({ text: z.string(), confidence: z.number(), bbox: z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() }) }))
     .optional(),
+  /** Why `text` is empty although the image was read (confidence below OCR_MIN_CONFIDENCE). */
+  textReason: z.string().optional(),
 });
 
 declare module '../src/store/types.js' {
@@ -21,21 +23,25 @@ declare module '../src/store/types.js' {
 }
 
 /**
- * Text in the image (tesseract.js, LSTM engine, languages from OCR_LANGS), with word boxes.
- * Workers start on the first run and are reused; `close` stops them at shutdown.
+ * Text in the image (tesseract.js, LSTM engine, languages from OCR_LANGS), with word boxes, in
+ * the ocr pool's worker threads. OCR_MODE=auto skips images without text; text below
+ * OCR_MIN_CONFIDENCE is stored as "" with the reason. The pool starts on the first run.
  */
 export const step: StepSpec<'ocr'> = {
   name: 'ocr',
-  description: 'text in the image (tesseract.js, languages from OCR_LANGS), with word boxes',
+  description: 'text in the image (tesseract.js, languages from OCR_LANGS), with word boxes; skipped where a quick check finds no text (OCR_MODE)',
   result: OcrResult,
-  // A full page at 300 dpi takes several seconds on one core, plus worker start-up on first use.
-  defaults: { concurrency: 2, attempts: 3, backoffMs: 1_000, timeoutMs: 120_000 },
+  // Runs at once = the pool's size, every core by default. A full page at 300 dpi takes several
+  // seconds on one core, plus worker start-up on first use.
+  defaults: { concurrency: 'cores', attempts: 3, backoffMs: 1_000, timeoutMs: 120_000 },
   async run({ bytes, ctx }) {
     const { config } = ctx.services;
-    const pool = sharedOcrPool({ langs: config.ocrLangs, langDir: config.ocrLangDir, size: ctx.options.concurrency });
-    return ocrImage(pool, bytes, { maxPixels: config.maxImagePixels }, ctx.signal);
+    const pool = poolOf(config, 'ocr');
+    const ocr = sharedStep('ocr', [pool, config.ocrLangs, config.ocrLangDir], () => openOcr({ ...pool, langs: config.ocrLangs, langDir: config.ocrLangDir }));
+    const outcome = await ocr.run(bytes, { maxPixels: config.maxImagePixels, mode: config.ocrMode, minConfidence: config.ocrMinConfidence }, ctx.signal, ctx.hardSignal);
+    return outcome.status === 'skipped' ? new StepSkipped(outcome.reason) : { ...outcome.result };
   },
-  close: () => closeSharedOcrPool(),
+  close: () => closeStepPools(),
 };
 
 export default defineStep(step);

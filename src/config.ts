@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { defaults } from '../config/defaults.js';
 import type { JobOptions } from './engine/options.js';
 import type { JobName } from './engine/payloads.js';
-import { parseJobOptions, parseServedJobs, type JobOptionSource } from './engine/options.js';
+import { jobEnvPrefix, parseJobOptions, parseServedJobs, type JobOptionSource } from './engine/options.js';
 import { ConfigError, issuesOf, zBoolean, zodIssues, type ConfigIssue } from './config/section.js';
 import { isValidTimeZone } from './timezone.js';
 import type { NotifierDefinition } from './notify/notifier.js';
@@ -78,11 +78,17 @@ export interface Config {
   readonly jobs: Readonly<Record<JobName, JobOptions>>;
   /** The jobs a worker process runs (WORKER_JOBS or --jobs); null: all of them. */
   readonly servedJobs: readonly JobName[] | null;
+  /** OCR_MODE: auto = only images a cheap check finds text in; always; never. */
+  readonly ocrMode: OcrMode;
+  /** OCR_MIN_CONFIDENCE 0..100: text with a lower mean confidence is stored as "" with the reason. */
+  readonly ocrMinConfidence: number;
+  /** Worker pools of the CPU-heavy steps (src/pool), from JOB_<NAME>_… knobs. */
+  readonly pools: Readonly<Record<string, StepPoolConfig>>;
 }
 
 /** What the config is read against: the definitions of the registry (src/registry.ts). */
 export interface ConfigRegistry {
-  readonly jobs: ReadonlyArray<JobOptionSource & PeriodicJobSource>;
+  readonly jobs: ReadonlyArray<JobOptionSource & PeriodicJobSource & { readonly step?: boolean }>;
   readonly notifiers: readonly NotifierDefinition[];
 }
 
@@ -168,7 +174,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
   issues.push(...jobOptions.issues);
   const served = overrides.jobs !== undefined ? parseServedJobs(overrides.jobs, '--jobs', registry.jobs) : parseServedJobs(env.WORKER_JOBS, 'WORKER_JOBS', registry.jobs);
   issues.push(...served.issues);
-  if (!parsed.success || !notify || !notifiers || !schedules || issues.length > 0) throw new ConfigError(issues);
+  const steps = section(() => readStepPools(env, registry.jobs, jobOptions.options));
+  if (!parsed.success || !notify || !notifiers || !schedules || !steps || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
 
@@ -232,5 +239,56 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
     notifiers,
     jobs: Object.fromEntries(jobOptions.options) as Record<JobName, JobOptions>,
     servedJobs: served.served,
+    ...steps,
   });
+}
+
+// ---- Step pools and OCR: the knobs a processing step's worker pool has beyond every job's. ----
+
+export type OcrMode = 'auto' | 'always' | 'never';
+
+/** The worker pool of one processing step (src/pool). */
+export interface StepPoolConfig {
+  /** JOB_<NAME>_CONCURRENCY: worker threads, and runs at once (the engine's concurrency is the pool's size). */
+  readonly size: number;
+  /** JOB_<NAME>_MAX_HEAP_MB: V8 heap limit of each worker, MB. */
+  readonly maxHeapMb: number;
+  /** JOB_<NAME>_MAX_TASKS_PER_WORKER: a worker is replaced after this many tasks. */
+  readonly maxTasksPerWorker: number;
+  /** JOB_<NAME>_MAX_RSS_MB: a worker whose footprint passes this after a task is replaced. */
+  readonly maxRssMb: number;
+}
+
+/** The pool knobs, with the env suffix and what they mean (the README table). */
+export const POOL_KNOBS = [
+  { option: 'maxHeapMb', suffix: 'MAX_HEAP_MB', min: 16, doc: 'heap limit of each pool worker (MB): past it the attempt fails with STEP_OUT_OF_MEMORY' },
+  { option: 'maxTasksPerWorker', suffix: 'MAX_TASKS_PER_WORKER', min: 1, doc: 'a pool worker is replaced after this many tasks' },
+  { option: 'maxRssMb', suffix: 'MAX_RSS_MB', min: 16, doc: "a pool worker whose footprint passes this (MB) after a task is replaced" },
+] as const satisfies ReadonlyArray<{ option: keyof StepPoolConfig; suffix: string; min: number; doc: string }>;
+
+/** OCR_MODE, OCR_MIN_CONFIDENCE, and a pool per processing step of the registry sized by its concurrency. */
+function readStepPools(
+  env: Readonly<Record<string, string | undefined>>,
+  jobs: ConfigRegistry['jobs'],
+  options: ReadonlyMap<JobName, JobOptions>,
+): Pick<Config, 'ocrMode' | 'ocrMinConfidence' | 'pools'> {
+  const optionalInt = (min: number) => z.preprocess(emptyToUndefined, int(min).optional());
+  const steps = jobs.filter((j) => j.step === true);
+  const shape: Record<string, z.ZodType> = {
+    OCR_MODE: z.enum(['auto', 'always', 'never']).default(defaults.OCR_MODE),
+    OCR_MIN_CONFIDENCE: z.coerce.number().min(0).max(100).default(defaults.OCR_MIN_CONFIDENCE),
+  };
+  for (const j of steps) for (const k of POOL_KNOBS) shape[`${jobEnvPrefix(j.name)}_${k.suffix}`] = optionalInt(k.min);
+  const parsed = z.object(shape).safeParse(env);
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error));
+  const e = parsed.data as Record<string, unknown>;
+  const num = (key: string) => e[key] as number | undefined;
+  const base = { maxHeapMb: defaults.JOB_MAX_HEAP_MB, maxTasksPerWorker: defaults.JOB_MAX_TASKS_PER_WORKER, maxRssMb: defaults.JOB_MAX_RSS_MB };
+  const pools: Record<string, StepPoolConfig> = {};
+  for (const j of steps) {
+    const pool: Record<string, number> = { size: options.get(j.name)?.concurrency ?? 1 };
+    for (const k of POOL_KNOBS) pool[k.option] = num(`${jobEnvPrefix(j.name)}_${k.suffix}`) ?? base[k.option];
+    pools[j.name] = pool as unknown as StepPoolConfig;
+  }
+  return { ocrMode: e.OCR_MODE as OcrMode, ocrMinConfidence: e.OCR_MIN_CONFIDENCE as number, pools };
 }

@@ -16,6 +16,8 @@ export const ErrorCodes = {
   UNSUPPORTED_TYPE: 'UNSUPPORTED_TYPE',
   STEP_TIMEOUT: 'STEP_TIMEOUT',
   PAYLOAD_INVALID: 'PAYLOAD_INVALID',
+  /** A step's pool worker went past its heap limit (JOB_<NAME>_MAX_HEAP_MB); the attempt failed, the service did not. */
+  STEP_OUT_OF_MEMORY: 'STEP_OUT_OF_MEMORY',
   ABORTED: 'ABORTED',
   STUCK: 'STUCK',
   BLOB_NOT_FOUND: 'BLOB_NOT_FOUND',

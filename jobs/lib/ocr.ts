@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+import sharp from 'sharp';
 import type { Page, Worker } from 'tesseract.js';
 
 import { abortReason, raceAbort, throwIfAborted } from '../../src/abort.js';
@@ -167,41 +168,163 @@ export class OcrPool {
   }
 }
 
-export interface PreparedImage {
-  readonly png: Buffer;
-  /** Preprocessed pixels per original pixel. */
-  readonly scale: number;
+export interface OcrReadOptions extends ImageLimits {
+  /** auto: only when detectText finds text; always; never (config.ocrMode). */
+  readonly mode: 'auto' | 'always' | 'never';
+  /** Mean confidence 0..100 under which the text is dropped (config.ocrMinConfidence). */
+  readonly minConfidence: number;
 }
 
-/**
- * Greyscale, upright PNG, enlarged when small (tesseract reads best with
- * capital letters ~20-30 px high) and reduced when huge (time grows with pixels).
- */
-export async function prepareForOcr(bytes: Buffer, limits: ImageLimits, signal?: AbortSignal): Promise<PreparedImage> {
-  const checked = await raceAbort(checkImage(bytes, limits), signal);
-  const longest = Math.max(checked.width, checked.height);
-  const scale = longest < 1000 ? 2 : longest > 4000 ? 4000 / longest : 1;
-  let pipeline = openImage(bytes, limits);
-  if (scale !== 1) {
-    pipeline = pipeline.resize({ width: Math.round(checked.width * scale), height: Math.round(checked.height * scale), fit: 'fill', kernel: 'lanczos3' });
-  }
-  const work = pipeline
+/** What the ocr step records: text, or a step skipped with the reason. */
+export type OcrOutcome =
+  | { readonly status: 'completed'; readonly result: OcrResult & { readonly textReason?: string } }
+  | { readonly status: 'skipped'; readonly reason: string };
+
+/** Greyscale pixels, one byte each. */
+export interface GreyImage {
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Decode an original once: upright, flattened on white, greyscale, full size. */
+export async function decodeGrey(bytes: Buffer, limits: ImageLimits, signal?: AbortSignal): Promise<GreyImage> {
+  await raceAbort(checkImage(bytes, limits), signal);
+  const work = openImage(bytes, limits)
     .flatten({ background: '#ffffff' })
-    // No contrast stretch: on photos it amplifies noise, which made tesseract slower and less sure.
     .greyscale()
-    .png({ compressionLevel: 1 })
-    .toBuffer()
-    .then((png) => ({ png, scale }))
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .then(({ data, info }) => {
+      if (info.channels !== 1) throw new Error(`greyscale decode gave ${info.channels} channels`);
+      return { data, width: info.width, height: info.height };
+    })
     .catch((err: unknown) => {
       throw imageError(err);
     });
   return raceAbort(work, signal);
 }
 
+export interface TextPresence {
+  readonly hasText: boolean;
+  /** Median height of the main text lines found, in the image's pixels; undefined without lines. */
+  readonly lineHeight: number | undefined;
+  /** Text lines found (bands of rows dense in ink strokes). */
+  readonly lines: number;
+}
+
+/** Longest side of the copy the text check looks at, px. */
+const CHECK_SIZE = 1024;
+/** Ink: a pixel this far (0..255) from its blurred surroundings, either way (dark on light or light on dark). */
+const INK_CONTRAST = 48;
+/** A row is part of a text line when it crosses ink at least this many times. */
+const MIN_ROW_STROKES = 6;
+
+/**
+ * A cheap check for text on a small copy: text lines are bands of rows that cross many
+ * sharp, high-contrast strokes, separated by rows that cross none. Photos have soft edges and
+ * noise below the contrast, and few rows dense in strokes. Costs a resize and one pass.
+ */
+export async function detectText(grey: GreyImage): Promise<TextPresence> {
+  const factor = Math.min(1, CHECK_SIZE / Math.max(grey.width, grey.height));
+  const raw = { raw: { width: grey.width, height: grey.height, channels: 1 as const } };
+  const small = factor < 1 ? await sharp(grey.data, raw).resize({ width: Math.max(1, Math.round(grey.width * factor)), height: Math.max(1, Math.round(grey.height * factor)), fit: 'fill' }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true }) : { data: grey.data, info: { width: grey.width, height: grey.height } };
+  const { width: w, height: h } = small.info;
+  const bg = await sharp(small.data, { raw: { width: w, height: h, channels: 1 } }).blur(6).toColourspace('b-w').raw().toBuffer();
+  const strokesPerRow: number[] = [];
+  let inkPixels = 0;
+  for (let y = 0; y < h; y++) {
+    let strokes = 0;
+    let prev = false;
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const ink = Math.abs((small.data[i] ?? 0) - (bg[i] ?? 0)) > INK_CONTRAST;
+      if (ink) inkPixels++;
+      if (ink && !prev) strokes++;
+      prev = ink;
+    }
+    strokesPerRow.push(strokes);
+  }
+  // A line's core is a run of rows dense in strokes (x-height); its height runs on through the
+  // rows above and below that still cross ink (ascenders, descenders).
+  const bands: Array<{ height: number; strokes: number }> = [];
+  let y = 0;
+  while (y < h) {
+    if ((strokesPerRow[y] ?? 0) < MIN_ROW_STROKES) {
+      y++;
+      continue;
+    }
+    let end = y;
+    while (end < h && (strokesPerRow[end] ?? 0) >= MIN_ROW_STROKES) end++;
+    // A core of 1–2 rows is an edge, not a line of glyphs.
+    if (end - y >= 3) {
+      let top = y;
+      while (top > 0 && (strokesPerRow[top - 1] ?? 0) > 0) top--;
+      let bottom = end;
+      while (bottom < h && (strokesPerRow[bottom] ?? 0) > 0) bottom++;
+      let strokes = 0;
+      for (let r = top; r < bottom; r++) strokes += strokesPerRow[r] ?? 0;
+      bands.push({ height: bottom - top, strokes });
+      y = bottom;
+    } else y = end;
+  }
+  const inkShare = inkPixels / (w * h);
+  const hasText = bands.length >= 1 && inkShare >= 0.002 && inkShare <= 0.4;
+  // Line height: the median of the lines that carry most of the strokes (a stray edge band does not count).
+  const strong = bands.filter((b) => b.strokes >= 0.5 * Math.max(...bands.map((x) => x.strokes))).map((b) => b.height).sort((a, b) => a - b);
+  const median = strong[Math.floor(strong.length / 2)];
+  return { hasText, lineHeight: median === undefined ? undefined : median / factor, lines: bands.length };
+}
+
+export interface PreparedImage {
+  readonly png: Buffer;
+  /** Preprocessed pixels per original pixel. */
+  readonly scale: number;
+  /** White border added on every side, in preprocessed pixels (text touching the edge is otherwise lost). */
+  readonly pad: number;
+}
+
+/** Line height tesseract reads best at, px (capitals ~20–30 px). */
+const TARGET_LINE_PX = 32;
+const PAD_PX = 24;
+
+/**
+ * The recognition input from a decoded image: enlarged only when its text lines are small
+ * (by the measured line height, not the image size), reduced when huge (time grows with
+ * pixels), padded with white, as PNG.
+ */
+export async function prepareGrey(grey: GreyImage, lineHeight: number | undefined, signal?: AbortSignal): Promise<PreparedImage> {
+  const longest = Math.max(grey.width, grey.height);
+  let scale = lineHeight !== undefined && lineHeight < 20 ? Math.min(4, TARGET_LINE_PX / Math.max(4, lineHeight)) : 1;
+  scale = Math.min(scale, 4000 / longest);
+  let pipeline = sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } });
+  if (Math.abs(scale - 1) > 0.01) {
+    pipeline = pipeline.resize({ width: Math.max(1, Math.round(grey.width * scale)), height: Math.max(1, Math.round(grey.height * scale)), fit: 'fill', kernel: 'lanczos3' });
+  } else scale = 1;
+  // No contrast stretch: on photos it amplifies noise, which made tesseract slower and less sure.
+  const work = pipeline
+    .extend({ top: PAD_PX, bottom: PAD_PX, left: PAD_PX, right: PAD_PX, background: { r: 255, g: 255, b: 255 } })
+    // Raw one-channel input comes out as sRGB unless told: keep one channel (a third of the bytes).
+    .toColourspace('b-w')
+    // Raw pixels carry no resolution; tesseract warns and guesses 70 dpi. 72 is what a rendered or screen image says.
+    .withDensity(72)
+    .png({ compressionLevel: 1 })
+    .toBuffer()
+    .then((png) => ({ png, scale, pad: PAD_PX }));
+  return raceAbort(work, signal);
+}
+
+/** Preprocess an original for tesseract (one decode; the line height comes from detectText). */
+export async function prepareForOcr(bytes: Buffer, limits: ImageLimits, signal?: AbortSignal): Promise<PreparedImage> {
+  const grey = await decodeGrey(bytes, limits, signal);
+  const presence = await detectText(grey);
+  return prepareGrey(grey, presence.lineHeight, signal);
+}
+
 /** Flatten tesseract's page into text, confidence and word boxes in original pixels. */
-export function summarisePage(page: Page, scale: number): OcrResult {
+export function summarisePage(page: Page, scale: number, pad = 0): OcrResult {
   const words: OcrWord[] = [];
-  const unscale = (v: number) => Math.round(v / scale);
+  const unscale = (v: number) => Math.max(0, Math.round((v - pad) / scale));
   for (const block of page.blocks ?? []) {
     for (const paragraph of block.paragraphs) {
       for (const line of paragraph.lines) {
@@ -219,31 +342,36 @@ export function summarisePage(page: Page, scale: number): OcrResult {
   return { text: page.text.trim(), confidence: Math.round(page.confidence * 10) / 10, words };
 }
 
-/** Preprocess and recognise one original with a pool. */
-export async function ocrImage(pool: OcrPool, bytes: Buffer, limits: ImageLimits, signal?: AbortSignal): Promise<OcrResult> {
-  const { png, scale } = await prepareForOcr(bytes, limits, signal);
-  const page = await pool.recognize(png, signal);
-  return summarisePage(page, scale);
-}
-
-let shared: { key: string; pool: OcrPool } | undefined;
-
 /**
- * The process's pool for the ocr step, made on first use. A different language set (tests,
- * a reloaded config) replaces it.
+ * The ocr step's work: decode once, check for text (OCR_MODE=auto), prepare by line height,
+ * recognise, and drop text below the confidence floor (stored as "" with the reason).
  */
-export function sharedOcrPool(options: OcrPoolOptions): OcrPool {
-  const key = JSON.stringify([options.langs, options.langDir ?? null, options.size]);
-  if (shared?.key !== key) {
-    void shared?.pool.close();
-    shared = { key, pool: new OcrPool(options) };
+export async function readText(pool: OcrPool, bytes: Buffer, options: OcrReadOptions, signal?: AbortSignal): Promise<OcrOutcome> {
+  if (options.mode === 'never') {
+    await raceAbort(checkImage(bytes, options), signal);
+    return { status: 'skipped', reason: 'OCR is off (OCR_MODE=never)' };
   }
-  return shared.pool;
+  const grey = await decodeGrey(bytes, options, signal);
+  const presence = await detectText(grey);
+  if (options.mode === 'auto' && !presence.hasText) return { status: 'skipped', reason: 'no text found' };
+  throwIfAborted(signal);
+  const { png, scale, pad } = await prepareGrey(grey, presence.lineHeight, signal);
+  const result = summarisePage(await pool.recognize(png, signal), scale, pad);
+  if (result.text !== '' && result.confidence < options.minConfidence) {
+    return {
+      status: 'completed',
+      result: { text: '', confidence: result.confidence, words: [], textReason: `text confidence ${result.confidence} is below OCR_MIN_CONFIDENCE (${options.minConfidence}): not kept` },
+    };
+  }
+  return { status: 'completed', result };
 }
 
-/** Terminate the shared pool's workers (shutdown). Safe to call when there is none. */
-export async function closeSharedOcrPool(): Promise<void> {
-  const current = shared;
-  shared = undefined;
-  await current?.pool.close();
+/** Recognise one original with a pool, whatever its confidence (benchmarks, tests). */
+export async function ocrImage(pool: OcrPool, bytes: Buffer, limits: ImageLimits, signal?: AbortSignal): Promise<OcrResult> {
+  const outcome = await readText(pool, bytes, { ...limits, mode: 'always', minConfidence: 0 }, signal);
+  if (outcome.status !== 'completed') throw new Error(outcome.reason);
+  return outcome.result;
 }
+
+/** Terminate the step pools' workers (shutdown; src/service.ts calls it). */
+export { closeStepPools as closeSharedOcrPool } from './pools.js';

@@ -1,18 +1,32 @@
 import { defaultOptions, JOB_KNOBS, jobEnvPrefix, type JobOptionSource } from '../engine/options.js';
+import { POOL_KNOBS } from '../config.js';
 import type { ConfigKeyDoc } from '../config/section.js';
+import { defaults } from '../../config/defaults.js';
+
+const poolDefaults = { maxHeapMb: defaults.JOB_MAX_HEAP_MB, maxTasksPerWorker: defaults.JOB_MAX_TASKS_PER_WORKER, maxRssMb: defaults.JOB_MAX_RSS_MB };
 import { scheduleKey, type PeriodicJobSource } from '../schedules/spec.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Every job's knobs as one row per job: its name, what it does, and the default of each knob. */
-export function renderJobTable(jobs: readonly JobOptionSource[]): string {
+export function renderJobTable(jobs: ReadonlyArray<JobOptionSource & { readonly step?: boolean }>): string {
   const head = ['job', 'what it does', ...JOB_KNOBS.map((k) => `\`_${k.suffix}\``)];
   const rows = jobs.map((j) => {
     const o = defaultOptions(j.defaults);
-    return [`\`${j.name}\` (\`${jobEnvPrefix(j.name)}_…\`)`, cell(j.description), ...JOB_KNOBS.map((k) => String(o[k.option]))];
+    const shown = { ...o, concurrency: j.defaults.concurrency };
+    return [`\`${j.name}\` (\`${jobEnvPrefix(j.name)}_…\`)`, cell(j.description), ...JOB_KNOBS.map((k) => String(shown[k.option]))];
   });
   const knobs = JOB_KNOBS.map((k) => `\`_${k.suffix}\`: ${k.doc}`).join('; ');
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '', `Knobs: ${knobs}.`].join('\n');
+  const pools = POOL_KNOBS.map((k) => `\`_${k.suffix}\` (default ${poolDefaults[k.option]}): ${k.doc}`).join('; ');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    `Knobs: ${knobs}. \`cores\`: one per core of the machine.`,
+    '',
+    `The processing steps (${jobs.filter((j) => j.step === true).map((j) => `\`${j.name}\``).join(', ')}) run in worker pools of their concurrency's size, with three more knobs each: ${pools}.`,
+  ].join('\n');
 }
 
 /** Every periodic job's schedule key with its default. */

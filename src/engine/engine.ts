@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { EngineBackend } from './backends.js';
 import { lockLifetimeMs, type Enqueue, type JobContext, type JobDefinition, type JobName, type JobOptions, type JobPayloads, type JobServices } from './job.js';
 import { createMaintenance, type EngineMaintenance } from './maintenance.js';
+import { jobEnvPrefix } from './options.js';
 
 /** A registered job: its definition and the options this deployment runs it with. */
 export interface RegisteredJob {
@@ -61,7 +62,9 @@ const LOCK_SLACK = 2;
 const timeoutError = (name: string, kind: 'soft' | 'hard', ms: number) =>
   new NightshiftError(
     ErrorCodes.STEP_TIMEOUT,
-    kind === 'hard' ? `${name} took longer than its time limit of ${ms} ms` : `${name} passed its soft time limit of ${ms} ms and was asked to stop`,
+    kind === 'hard'
+      ? `${name} took longer than its time limit of ${ms} ms (${jobEnvPrefix(name)}_TIMEOUT_MS)`
+      : `${name} passed its soft time limit of ${ms} ms (${jobEnvPrefix(name)}_SOFT_TIMEOUT_MS) and was asked to stop`,
   );
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {

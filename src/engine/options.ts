@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import type { ConfigIssue } from '../config/section.js';
 import type { JobName } from './payloads.js';
 
@@ -21,12 +23,17 @@ export interface JobOptions {
 }
 
 /** A definition's defaults: the soft limit defaults to 90 % of the hard one, the priority to 0. */
-export type JobDefaults = Omit<JobOptions, 'softTimeoutMs' | 'priority'> & Partial<Pick<JobOptions, 'softTimeoutMs' | 'priority'>>;
+export type JobDefaults = Omit<JobOptions, 'concurrency' | 'softTimeoutMs' | 'priority'> &
+  Partial<Pick<JobOptions, 'softTimeoutMs' | 'priority'>> & {
+    /** A number, or 'cores': one run per core of this machine (os.availableParallelism()). */
+    readonly concurrency: number | 'cores';
+  };
 
 /** The options a definition runs with when nothing overrides them. */
 export function defaultOptions(defaults: JobDefaults): JobOptions {
   return {
     ...defaults,
+    concurrency: defaults.concurrency === 'cores' ? availableParallelism() : defaults.concurrency,
     softTimeoutMs: defaults.softTimeoutMs ?? Math.floor(defaults.timeoutMs * 0.9),
     priority: defaults.priority ?? 0,
   };

@@ -19,6 +19,11 @@ export interface StepInput<N extends StepName> {
   readonly ctx: JobContext<N>;
 }
 
+/** What a step's run returns when the step turns out not to apply to this file (OCR on a photo). */
+export class StepSkipped {
+  constructor(readonly reason: string) {}
+}
+
 export interface StepSpec<N extends StepName> {
   readonly name: N;
   readonly description: string;
@@ -27,9 +32,10 @@ export interface StepSpec<N extends StepName> {
   readonly result: z.ZodType<StepResults[N]>;
   /**
    * Do the work and return what goes on the file record. Throw a PermanentError for input that
-   * will never work; anything else is retried.
+   * will never work; anything else is retried. A StepSkipped records the step as skipped with
+   * its reason.
    */
-  run(input: StepInput<N>): Promise<StepResults[N]>;
+  run(input: StepInput<N>): Promise<StepResults[N] | StepSkipped>;
   /** Bytes of derived blobs the result stored (thumbnails): they count against the owner's quota. */
   derivedBytes?(result: StepResults[N]): number;
   open?(ctx: JobOpenContext): Promise<void>;
@@ -73,6 +79,11 @@ export function defineStep<N extends StepName>(spec: StepSpec<N>): StepDefinitio
         const produced = await spec.run({ file, bytes, ctx });
         // A result the attempt produced after its hard limit is not recorded.
         ctx.hardSignal.throwIfAborted();
+        if (produced instanceof StepSkipped) {
+          await store.finishStep(file.id, spec.name, { status: 'skipped', durationMs: Math.round(performance.now() - started), error: produced.reason });
+          await settleFile(ctx.services, file.id, ctx.log);
+          return;
+        }
         const checked = spec.result.safeParse(produced);
         if (!checked.success) throw new NightshiftError(ErrorCodes.INTERNAL, `${spec.name} returned a result that does not match its schema: ${checked.error.message}`);
         const result = checked.data;

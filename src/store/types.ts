@@ -19,7 +19,7 @@ export type FileStatus = 'uploaded' | 'processing' | 'completed' | 'failed';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface StepResults {}
 export type StepName = keyof StepResults & string;
-/** pending: queued, not started; running: an attempt is under way; skipped: not applicable to this file type. */
+/** pending: queued, not started; running: an attempt is under way; skipped: not applicable to this file (its type, or a step that found nothing to do: OCR on a photo; the reason is in `error`). */
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
 
 export interface StepRecord {
@@ -87,7 +87,9 @@ export type StepOutcome =
   | { readonly status: 'completed'; readonly durationMs: number; readonly result: Record<string, unknown> }
   | { readonly status: 'failed'; readonly durationMs: number; readonly error: string }
   /** The attempt failed but another will follow: back to pending, error kept for display. */
-  | { readonly status: 'pending'; readonly durationMs: number; readonly error: string };
+  | { readonly status: 'pending'; readonly durationMs: number; readonly error: string }
+  /** The step found nothing to do for this file (OCR on an image without text); `error` says why. */
+  | { readonly status: 'skipped'; readonly durationMs: number; readonly error: string };
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'mongodb';

@@ -5,6 +5,8 @@ import { after, before, describe, test } from 'node:test';
 
 import sharp from 'sharp';
 
+import { stepPoolStats } from '../../jobs/lib/pools.js';
+import { textImage as linesImage } from '../fixtures/images.js';
 import { photoLike, pngBomb, textImage } from '../helpers/images.js';
 import { startTestService, upload, waitForFinal } from '../helpers/service.js';
 
@@ -59,10 +61,13 @@ export function pipelineSuite(name: string, makeEnv: () => Promise<{ env: Record
       assert.equal(typeof file.result?.thumbnailUrl, 'string');
     });
 
-    test('a photo-like image gets a WebP thumbnail of at most 300 px', async () => {
+    test('a photo-like image gets a WebP thumbnail of at most 300 px, and OCR skipped: no text found', async () => {
       const up = await upload(svc.url, await photoLike(), 'holiday.jpg', { contentType: 'image/jpeg' });
       const file = await waitForFinal(svc.url, up.body.id, 120_000);
       assert.equal(file.status, 'completed', JSON.stringify(file));
+      assert.equal(file.steps.ocr?.status, 'skipped');
+      assert.equal(file.steps.ocr?.error, 'no text found');
+      assert.equal(file.result?.text, undefined);
       const res = await fetch(`${svc.url}/api/v1/files/${file.id}/thumbnail`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'image/webp');
@@ -107,6 +112,66 @@ export function pipelineSuite(name: string, makeEnv: () => Promise<{ env: Record
         const rel = relative(dataDir, f);
         assert.ok(/^(blobs\/(originals|thumbnails)\/|nightshift(-jobs)?\.db)/.test(rel), `unexpected file ${rel}`);
       }
+    });
+  });
+
+  describe(`step limits on ${name}`, { timeout: 240_000 }, () => {
+    let svc: Started;
+    let cleanup: () => Promise<void>;
+    before(async () => {
+      const made = await makeEnv();
+      cleanup = made.cleanup;
+      svc = await startTestService({
+        ...made.env,
+        JOB_OCR_TIMEOUT_MS: '4000',
+        JOB_ANALYZE_MAX_HEAP_MB: '16',
+        JOB_THUMBNAIL_MAX_TASKS_PER_WORKER: '1',
+      });
+    });
+    after(async () => {
+      await svc?.stop();
+      await cleanup?.();
+    });
+
+    test('an OCR attempt past its hard limit is terminated, every retry runs on a new worker, and nothing of it is kept', async () => {
+      const before = stepPoolStats().ocr;
+      // Far more than 4 s of recognition, so every attempt is stopped while it runs (a worker start-up fits in the limit).
+      const dense = await linesImage(Array.from({ length: 150 }, (_, i) => `line ${i} of a long dense page of text that takes a while to read, twice over`), { fontSize: 18, width: 1600 });
+      const up = await upload(svc.url, dense, 'dense.png');
+      const file = await waitForFinal(svc.url, up.body.id, 120_000);
+      assert.equal(file.status, 'failed');
+      assert.equal(file.steps.ocr?.status, 'failed');
+      assert.equal(file.steps.ocr?.attempts, 3);
+      assert.match(String(file.steps.ocr?.error), /time limit of 4000 ms \(JOB_OCR_TIMEOUT_MS\)/);
+      assert.equal(file.result?.text, undefined, 'a terminated attempt leaves no text');
+      assert.equal(file.steps.thumbnail?.status, 'completed');
+      const after = stepPoolStats().ocr;
+      assert.ok(after, 'the ocr pool ran');
+      assert.equal(after.terminated - (before?.terminated ?? 0), 3);
+      assert.ok(after.workersStarted - (before?.workersStarted ?? 0) >= 3, `each attempt on its own worker: ${JSON.stringify(after)}`);
+    });
+
+    test('analyze past its heap cap fails with an actionable out-of-memory error; the service keeps serving', async () => {
+      const up = await upload(svc.url, await textImage(['HEAP']), 'heap.png');
+      const file = await waitForFinal(svc.url, up.body.id, 120_000);
+      assert.equal(file.steps.analyze?.status, 'failed');
+      assert.match(String(file.steps.analyze?.error), /out of memory.*16 MB.*JOB_ANALYZE_MAX_HEAP_MB/);
+      // The other steps of the same file went on (OCR is not asserted: here it starts a cold worker within its 4 s).
+      assert.equal(file.steps.thumbnail?.status, 'completed');
+      assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
+    });
+
+    test('thumbnail workers recycled after every task lose nothing', async () => {
+      const before = stepPoolStats().thumbnail?.recycles ?? 0;
+      const ids = [];
+      for (let i = 0; i < 4; i++) ids.push((await upload(svc.url, await photoLike(400 + i * 10, 300), `r${i}.jpg`)).body.id);
+      for (const id of ids) {
+        const file = await waitForFinal(svc.url, id, 120_000);
+        assert.equal(file.steps.thumbnail?.status, 'completed', JSON.stringify(file.steps));
+        assert.equal(typeof file.result?.thumbnailUrl, 'string');
+      }
+      // Workers that finish together retire as one generation: at least two recycles for four files on two workers.
+      assert.ok((stepPoolStats().thumbnail?.recycles ?? 0) - before >= 2, JSON.stringify(stepPoolStats().thumbnail));
     });
   });
 }

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 
 import { step as analyzeStep } from '../../jobs/analyze.js';
+import { closeStepPools } from '../../jobs/lib/pools.js';
 import { analyzeImage, warmAnalyze } from '../../jobs/lib/analyze.js';
 import { loadCustomModel, writeModelDir } from '../../jobs/lib/custom-model.js';
 import { dominantColours, hashDistance, laplacianVariance } from '../../jobs/lib/facts.js';
@@ -32,7 +33,10 @@ describe('analyze', () => {
     // Models load once for the whole file.
     await warmAnalyze();
   });
-  after(() => tmp.remove());
+  after(async () => {
+    await closeStepPools();
+    await tmp.remove();
+  });
 
   test('labels with scores from the bundled model, plus image facts, on the wasm backend', async () => {
     const result = await analyzeImage(photo, limits);
@@ -91,7 +95,7 @@ describe('analyze', () => {
 
     const red = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#e01010' } }).png().toBuffer();
     const ctx = stepContext('analyze', testConfig(tmp.dir, { ANALYZE_MODEL_DIR: modelDir }), dirBlobStore(tmp.dir));
-    const result = await analyzeStep.run({ file: fileRecord('f1', 'red.png', red.length), bytes: red, ctx });
+    const result = (await analyzeStep.run({ file: fileRecord('f1', 'red.png', red.length), bytes: red, ctx })) as Record<string, unknown>;
     const labels = result.labels as Array<{ label: string; score: number; source: string }>;
     const custom = labels.filter((l) => l.source === 'custom');
     assert.deepEqual(custom.map((l) => l.label), ['reddish', 'bluish']);

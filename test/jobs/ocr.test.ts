@@ -1,23 +1,47 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
+import sharp from 'sharp';
+
 import { step as ocrStep } from '../../jobs/ocr.js';
-import { closeSharedOcrPool, OcrPool, ocrImage, prepareForOcr } from '../../jobs/lib/ocr.js';
+import { OcrPool, decodeGrey, detectText, ocrImage, prepareForOcr } from '../../jobs/lib/ocr.js';
 import { resolveLangs } from '../../jobs/lib/ocr-langs.js';
+import { closeStepPools, stepPoolStats } from '../../jobs/lib/pools.js';
+import { StepSkipped } from '../../src/pipeline/step.js';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
-import { textImage, truncatedJpeg } from '../fixtures/images.js';
+import { exifRotatedJpeg, photoLike, textImage, truncatedJpeg } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { dirBlobStore, fileRecord, stepContext, testConfig } from './context.js';
 
 const limits = { maxPixels: 100_000_000 };
 const words = (text: string) => text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 
+/** Images the text check was not tuned on: each says whether it holds text. */
+async function heldBack(): Promise<Array<{ name: string; bytes: Buffer; text: boolean }>> {
+  const onPhoto = await sharp(await photoLike(800, 600, 41))
+    .composite([{ input: await textImage(['Holiday 2024 Lisbon'], { fontSize: 40, width: 560 }), left: 120, top: 400 }])
+    .jpeg()
+    .toBuffer();
+  const inverted = await sharp(await textImage(['White text on a dark', 'background reads too'], { fontSize: 30 })).negate({ alpha: false }).png().toBuffer();
+  return [
+    { name: 'photo 640×480', bytes: await photoLike(640, 480, 31), text: false },
+    { name: 'photo 2000×1500', bytes: await photoLike(2000, 1500, 32), text: false },
+    { name: 'photo png 300×300', bytes: await photoLike(300, 300, 33, 'png'), text: false },
+    { name: 'exif-rotated halves', bytes: await exifRotatedJpeg(), text: false },
+    { name: 'flat grey', bytes: await sharp({ create: { width: 500, height: 400, channels: 3, background: '#777777' } }).png().toBuffer(), text: false },
+    { name: 'screenshot 14 px', bytes: await textImage(['File  Edit  View  Window  Help', 'Saved 3 minutes ago by alice'], { fontSize: 14, width: 420 }), text: true },
+    { name: 'receipt 24 lines', bytes: await textImage(Array.from({ length: 24 }, (_, i) => `Line ${i} coffee 3.20 EUR`), { fontSize: 22, width: 600 }), text: true },
+    { name: 'white on dark', bytes: inverted, text: true },
+    { name: 'caption on a photo', bytes: onPhoto, text: true },
+  ];
+}
+
 describe('ocr', () => {
   // One worker for the whole file: starting one costs about a second.
   const pool = new OcrPool({ langs: ['eng'], size: 1 });
   after(async () => {
     await pool.close();
-    await closeSharedOcrPool();
+    await closeStepPools();
   });
 
   test('reads rendered text back, with confidence and word boxes', async () => {
@@ -28,24 +52,76 @@ describe('ocr', () => {
     assert.ok(result.confidence > 70, `confidence ${result.confidence}`);
     const fox = result.words?.find((w) => w.text.toLowerCase() === 'fox');
     assert.ok(fox, 'word boxes include "fox"');
-    // Boxes are in the original's pixels although the image was enlarged for tesseract.
+    // Boxes are in the original's pixels although the image was padded (and maybe enlarged) for tesseract.
     assert.ok(fox.bbox.x1 <= 900 && fox.bbox.y1 <= 120 && fox.bbox.x0 < fox.bbox.x1, JSON.stringify(fox.bbox));
   });
 
-  test('small images are enlarged and made grey before recognition', async () => {
-    const prepared = await prepareForOcr(await textImage(['tiny'], { fontSize: 12, width: 120 }), limits);
-    assert.equal(prepared.scale, 2);
+  test('the upscale follows the glyph size, not the image size, and the border is padded', async () => {
+    const tiny = await prepareForOcr(await textImage(['tiny'], { fontSize: 12, width: 120 }), limits);
+    assert.ok(tiny.scale >= 1.5, `small glyphs enlarged: scale ${tiny.scale}`);
+    // A 900 px screenshot with ordinary 32 px text is read as it is (it used to be enlarged 2×: 4× the pixels).
+    const screenshot = await prepareForOcr(await textImage(['An ordinary screenshot line', 'and a second one']), limits);
+    assert.equal(screenshot.scale, 1);
+    assert.ok(screenshot.pad > 0);
   });
 
-  test('the step run uses config languages and returns text', async () => {
+  test('text touching the image edge is read to its last word', async () => {
+    const edge = await sharp(await textImage(['Invoice 4821 paid'], { fontSize: 32, width: 500 })).trim().png().toBuffer();
+    const result = await ocrImage(pool, edge, limits);
+    assert.ok(words(result.text).includes('paid'), JSON.stringify(result.text));
+  });
+
+  test('the text check tells text from photos on held-back images', async () => {
+    const cases = await heldBack();
+    const wrong = [];
+    for (const c of cases) {
+      const presence = await detectText(await decodeGrey(c.bytes, limits));
+      if (presence.hasText !== c.text) wrong.push(`${c.name}: ${JSON.stringify(presence)}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  test('the step: text from a page; a photo skipped with "no text found"; low confidence stored as ""', async () => {
     const tmp = await createTempDir();
     try {
-      const ctx = stepContext('ocr', testConfig(tmp.dir), dirBlobStore(tmp.dir));
-      const bytes = await textImage(['Nightshift invoice 42']);
-      const result = await ocrStep.run({ file: fileRecord('f1', 'scan.png', bytes.length), bytes, ctx });
-      assert.ok(words(String(result.text)).includes('invoice'), JSON.stringify(result.text));
-      assert.equal(typeof result.confidence, 'number');
+      const run = (env: Record<string, string>, bytes: Buffer) => ocrStep.run({ file: fileRecord('f1', 'x.png', bytes.length), bytes, ctx: stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', ...env }), dirBlobStore(tmp.dir)) });
+      const page = await textImage(['Nightshift invoice 42']);
+      const read = await run({}, page);
+      assert.ok(!(read instanceof StepSkipped) && words(String(read.text)).includes('invoice'), JSON.stringify(read));
+      const photo = await run({}, await photoLike(800, 600, 5));
+      assert.ok(photo instanceof StepSkipped && photo.reason === 'no text found', JSON.stringify(photo));
+      const unsure = await run({ OCR_MIN_CONFIDENCE: '99.9' }, page);
+      assert.ok(!(unsure instanceof StepSkipped));
+      assert.equal(unsure.text, '');
+      assert.match(String(unsure.textReason), /OCR_MIN_CONFIDENCE/);
+      const never = await run({ OCR_MODE: 'never' }, page);
+      assert.ok(never instanceof StepSkipped && /OCR_MODE=never/.test(never.reason));
     } finally {
+      await closeStepPools();
+      await tmp.remove();
+    }
+  });
+
+  test('the step past JOB_OCR_TIMEOUT_MS: its worker is terminated, STEP_TIMEOUT names the limit, the next run gets a new worker', async () => {
+    const tmp = await createTempDir();
+    try {
+      // The limit is read per run; the pool (keyed by its own knobs) is the same for both configs.
+      const limited = stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', JOB_OCR_TIMEOUT_MS: '1500', OCR_MODE: 'always' }), dirBlobStore(tmp.dir));
+      const unlimited = stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', OCR_MODE: 'always' }), dirBlobStore(tmp.dir));
+      const run = (bytes: Buffer, ctx = limited) => ocrStep.run({ file: fileRecord('f1', 'x.png', bytes.length), bytes, ctx });
+      await run(await textImage(['warm up']), unlimited);
+      const dense = await textImage(Array.from({ length: 70 }, (_, i) => `line ${i} of a long dense page of text that takes a while to read`), { fontSize: 18, width: 1400 });
+      const started = performance.now();
+      await assert.rejects(run(dense), (err) => errorCode(err) === ErrorCodes.STEP_TIMEOUT && /JOB_OCR_TIMEOUT_MS/.test((err as Error).message));
+      assert.ok(performance.now() - started < 3_000, `ended ${Math.round(performance.now() - started)} ms after the start`);
+      // A cold worker (tesseract starts again) on a loaded machine may need more than 1.5 s: no limit here.
+      const again = await run(await textImage(['still working']), unlimited);
+      assert.ok(!(again instanceof StepSkipped) && words(String(again.text)).includes('working'));
+      const stats = stepPoolStats().ocr;
+      assert.equal(stats?.terminated, 1);
+      assert.equal(stats?.workersStarted, 2);
+    } finally {
+      await closeStepPools();
       await tmp.remove();
     }
   });

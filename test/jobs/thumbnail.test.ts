@@ -5,6 +5,7 @@ import sharp from 'sharp';
 
 import { errorCode, ErrorCodes, PermanentError } from '../../src/errors.js';
 import { step as thumbnailStep } from '../../jobs/thumbnail.js';
+import { closeStepPools } from '../../jobs/lib/pools.js';
 import type { JobContext } from '../../src/engine/job.js';
 import { makeThumbnail } from '../../jobs/lib/thumbnail.js';
 import { sniffType } from '../../jobs/lib/sniff.js';
@@ -21,7 +22,10 @@ describe('thumbnail step', () => {
     tmp = await createTempDir();
     photo = await photoLike(1600, 1200);
   });
-  after(() => tmp.remove());
+  after(async () => {
+    await closeStepPools();
+    await tmp.remove();
+  });
 
   test('a 1600×1200 photo becomes a ≤300 px WebP stored at thumbnails/<id>.webp', async () => {
     const blobs = dirBlobStore(tmp.dir);
@@ -105,8 +109,8 @@ describe('thumbnail step', () => {
 });
 
 /** The step's own run, called as defineStep calls it. */
-function runThumbnail(ctx: JobContext<'thumbnail'>, bytes: Buffer, filename = 'upload.bin') {
-  return thumbnailStep.run({ file: fileRecord('f1', filename, bytes.length), bytes, ctx });
+async function runThumbnail(ctx: JobContext<'thumbnail'>, bytes: Buffer, filename = 'upload.bin'): Promise<Record<string, unknown>> {
+  return (await thumbnailStep.run({ file: fileRecord('f1', filename, bytes.length), bytes, ctx })) as Record<string, unknown>;
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error> {

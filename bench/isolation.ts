@@ -1,0 +1,203 @@
+/**
+ * What the API and the machine see while the pipeline works, through the whole service on
+ * SQLite, every figure beside a baseline measured in the same run:
+ * - `/healthz` round trip idle, then while the 24-image mix (12 ~1 MP photos, 12 text pages)
+ *   is processed (p50 / p99 / max);
+ * - one warm photo and one warm text page, upload → completed;
+ * - images/s of the mix; process RSS idle after start, peak during the mix, and after it drains;
+ * - a hostile file (a 9000×9000 page of dense text) under JOB_OCR_TIMEOUT_MS: when it ends,
+ *   whether the process CPU is back to idle within a second, and whether other files complete.
+ *
+ *   node dist/bench/isolation.js            (BENCH_DRAIN_WAIT_S=60, BENCH_MIX=24, BENCH_HOSTILE=1)
+ */
+import { availableParallelism, loadavg } from 'node:os';
+
+import { photoLike, textImage } from '../test/fixtures/images.js';
+import { createTempDir } from '../test/helpers/env.js';
+import { getFile, startTestService, upload, waitForFinal } from '../test/helpers/service.js';
+import { hostilePage, invoicePage } from './images.js';
+
+const MIX = Number(process.env.BENCH_MIX ?? 24);
+const DRAIN_WAIT_S = Number(process.env.BENCH_DRAIN_WAIT_S ?? 60);
+const HOSTILE = process.env.BENCH_HOSTILE !== '0';
+const mb = (n: number) => Math.round(n / 1_048_576);
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return Math.round((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0) * 10) / 10;
+}
+const summary = (v: number[]) => ({ n: v.length, p50: pct(v, 50), p99: pct(v, 99), max: Math.round(Math.max(0, ...v) * 10) / 10 });
+
+/** Probe /healthz every `everyMs` until stopped; returns the round trips, ms. */
+function probeHealth(url: string, everyMs = 20): { stop(): Promise<number[]> } {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      const res = await fetch(`${url}/healthz`);
+      await res.arrayBuffer();
+      times.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return times;
+    },
+  };
+}
+
+/** Sample process RSS every 100 ms; returns the peak seen. */
+function sampleRss(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/** Share of one core the whole process (every thread) used over the last `ms`. */
+async function cpuShare(ms: number): Promise<number> {
+  const a = process.cpuUsage();
+  const t = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const d = process.cpuUsage(a);
+  return (d.user + d.system) / 1000 / (performance.now() - t);
+}
+
+async function oneFile(url: string, bytes: Buffer, name: string): Promise<{ ms: number; status: string; error: string | null }> {
+  const t = performance.now();
+  const up = await upload(url, bytes, name);
+  const f = await waitForFinal(url, up.body.id, 300_000);
+  return { ms: Math.round(performance.now() - t), status: f.status, error: f.error };
+}
+
+async function oneFinal(url: string, id: string): Promise<{ ms: number; status: string }> {
+  const t = performance.now();
+  const f = await waitForFinal(url, id, 300_000);
+  return { ms: Math.round(performance.now() - t), status: f.status === 'failed' ? `failed (${f.error})` : f.status };
+}
+
+let limit: number | undefined;
+class SkipMix extends Error {}
+
+async function main(): Promise<void> {
+  console.log(`isolation bench: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
+  const photos = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => photoLike(1155, 866, i + 10)));
+  const pages = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => invoicePage(i + 10)));
+
+  // The machine's limit for this mix, measured per step in this run (the step API of this tree).
+  if (process.env.BENCH_ONLY_HOSTILE !== '1') try {
+    const { measureStepCpu } = await import('./step-cpu.js');
+    const cpu = await measureStepCpu(photos.slice(0, 4), pages.slice(0, 4));
+    limit = cpu.limitImagesPerSecond;
+    console.log(`CPU-s per image by step: ${JSON.stringify(cpu.perImage)}; machine limit for the mix ${limit} images/s`);
+  } catch (err) {
+    console.log(`per-step CPU not measured here (${(err as Error).message})`);
+  }
+
+  const tmp = await createTempDir('ns-iso-');
+  const svc = await startTestService({ DATA_DIR: tmp.dir, POLL_INTERVAL_MS: '1000' });
+  try {
+    if (process.env.BENCH_ONLY_HOSTILE === '1') throw new SkipMix();
+    await new Promise((r) => setTimeout(r, 2_000));
+    const idleRss = process.memoryUsage.rss();
+    const idleProbe = probeHealth(svc.url);
+    await new Promise((r) => setTimeout(r, 4_000));
+    const idle = summary(await idleProbe.stop());
+    console.log(`idle RSS after start: ${mb(idleRss)} MB`);
+    console.log(`/healthz idle:        ${JSON.stringify(idle)} ms`);
+
+    // Warm: models and OCR workers load on first use.
+    await oneFile(svc.url, photos[0]!, 'warm-photo.jpg');
+    await oneFile(svc.url, pages[0]!, 'warm-page.png');
+    const photoMs: number[] = [];
+    const pageMs: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      photoMs.push((await oneFile(svc.url, photos[i]!, `photo-${i}.jpg`)).ms);
+      pageMs.push((await oneFile(svc.url, pages[i]!, `page-${i}.png`)).ms);
+    }
+    console.log(`one warm photo, upload → completed: median ${pct(photoMs, 50)} ms (${photoMs.join(', ')})`);
+    console.log(`one warm text page:                 median ${pct(pageMs, 50)} ms (${pageMs.join(', ')})`);
+
+    const mix = photos.flatMap((p, i) => [p, pages[i]!]);
+    const rss = sampleRss();
+    const probe = probeHealth(svc.url);
+    const started = performance.now();
+    const ids = [];
+    for (const [i, bytes] of mix.entries()) ids.push((await upload(svc.url, bytes, `mix-${i}.${i % 2 ? 'png' : 'jpg'}`)).body.id);
+    const failed = [];
+    for (const id of ids) {
+      const f = await waitForFinal(svc.url, id, 600_000);
+      if (f.status !== 'completed') failed.push(`${id}: ${f.error}`);
+    }
+    const ms = performance.now() - started;
+    const busy = summary(await probe.stop());
+    const peak = rss.stop();
+    const rate = mix.length / (ms / 1000);
+    console.log(`mix of ${mix.length}: ${rate.toFixed(2)} images/s (${Math.round(ms)} ms)${limit ? `, ${(rate / limit).toFixed(2)} × the machine limit` : ''}${failed.length ? `, FAILED ${failed.join('; ')}` : ''}`);
+    console.log(`/healthz during mix:  ${JSON.stringify(busy)} ms  (p99 ${(busy.p99 / Math.max(0.1, idle.p99)).toFixed(1)}× idle)`);
+    console.log(`peak RSS during mix:  ${mb(peak)} MB`);
+    await new Promise((r) => setTimeout(r, DRAIN_WAIT_S * 1000));
+    global.gc?.();
+    console.log(`RSS ${DRAIN_WAIT_S} s after drain:  ${mb(process.memoryUsage.rss())} MB`);
+  } catch (err) {
+    if (!(err instanceof SkipMix)) throw err;
+  } finally {
+    await svc.stop();
+    await tmp.remove();
+  }
+
+  if (!HOSTILE) return;
+  const tmp2 = await createTempDir('ns-iso-');
+  const svc2 = await startTestService({ DATA_DIR: tmp2.dir, POLL_INTERVAL_MS: '500', JOB_OCR_TIMEOUT_MS: '2000' });
+  try {
+    const hostile = await hostilePage();
+    // Warm first, so the limit is not spent loading models.
+    await oneFile(svc2.url, pages[0]!, 'warm.png');
+    const idleCpu = await cpuShare(1_000);
+    const capMs = Number(process.env.BENCH_HOSTILE_CAP_MS ?? 180_000);
+    const waitOcrEnd = async (id: string) => {
+      const t0 = performance.now();
+      let f = await getFile(svc2.url, id);
+      let firstEnd: number | undefined;
+      while (f.status !== 'failed' && f.status !== 'completed' && performance.now() - t0 < capMs) {
+        await new Promise((r) => setTimeout(r, 50));
+        f = await getFile(svc2.url, id);
+        if (firstEnd === undefined && f.steps.ocr?.error) firstEnd = Math.round(performance.now() - t0);
+      }
+      return { f, ms: Math.round(performance.now() - t0), firstEnd };
+    };
+    // Alone: how long until the attempt ends, and is the CPU it used given back?
+    const bad = await upload(svc2.url, hostile, 'hostile.png');
+    const alone = await waitOcrEnd(bad.body.id);
+    const after = [];
+    for (let i = 0; i < 4; i++) after.push(Math.round((await cpuShare(250)) * 100) / 100);
+    console.log(
+      `hostile 9000×9000 text page, JOB_OCR_TIMEOUT_MS=2000: first attempt ended ${alone.firstEnd ?? '-'} ms after upload; ocr ${alone.f.steps.ocr?.status} after ${alone.ms} ms, ${alone.f.steps.ocr?.attempts} attempts (${alone.f.steps.ocr?.error ?? alone.f.error}); file ${alone.f.status}`,
+    );
+    console.log(`  process CPU, share of one core: idle before ${idleCpu.toFixed(2)}; 4 × 250 ms right after the end: ${after.join(', ')}`);
+    if (alone.f.status !== 'failed' && alone.f.steps.ocr?.status !== 'failed') return;
+    // Beside other files: they keep completing.
+    const bad2 = await upload(svc2.url, hostile, 'hostile-2.png');
+    const others = [];
+    // Photos and short text (a full page needs most of 2 s of OCR on a busy 2-core machine).
+    for (let i = 0; i < 4; i++) others.push((await upload(svc2.url, i % 2 ? await textImage([`RECEIPT ${i}`, 'TOTAL 9.99']) : photos[i]!, `other-${i}`)).body.id);
+    const results = await Promise.all(others.map((id) => oneFinal(svc2.url, id)));
+    const second = await waitForFinal(svc2.url, bad2.body.id, 300_000);
+    console.log(`  beside a second hostile file (${second.status}): 4 other files ${results.map((r) => `${r.status} in ${r.ms} ms`).join(', ')}`);
+  } finally {
+    await svc2.stop();
+    await tmp2.remove();
+  }
+}
+
+if (process.argv[1]?.endsWith("isolation.js")) await main();
+// Agenda leaves lock-check timers behind after stop; the figures are printed, so end here.
+if (process.argv[1]?.endsWith("isolation.js")) process.exit(0);

@@ -1,0 +1,18 @@
+/** Pool worker of the analyze step: TensorFlow.js and the models load once per worker. */
+import { poolTask, softSignal, asBuffer, type SoftAbortable } from '../../../src/pool/worker.js';
+import { analyzeImage } from '../analyze.js';
+
+export interface AnalyzeTask extends SoftAbortable {
+  readonly bytes: Uint8Array;
+  readonly maxPixels: number;
+  readonly modelDir?: string | undefined;
+}
+
+export default poolTask(async (task: AnalyzeTask) => {
+  const soft = softSignal(task.softAbort, 'analyze took longer than its soft time limit');
+  try {
+    return await analyzeImage(asBuffer(task.bytes), { maxPixels: task.maxPixels, modelDir: task.modelDir, signal: soft.signal });
+  } finally {
+    soft.dispose();
+  }
+});

@@ -1,0 +1,34 @@
+/**
+ * Pool worker of the ocr step: one tesseract.js worker per pool worker, started on first use
+ * and kept. Terminating this thread (the hard limit, idle exit, recycling) terminates tesseract's
+ * thread with it.
+ */
+import Tinypool from 'tinypool';
+
+import { poolTask, softSignal, asBuffer, type SoftAbortable } from '../../../src/pool/worker.js';
+import { OcrPool, readText } from '../ocr.js';
+
+export interface OcrWorkerData {
+  readonly langs: readonly string[];
+  readonly langDir?: string | undefined;
+}
+
+export interface OcrTask extends SoftAbortable {
+  readonly bytes: Uint8Array;
+  readonly maxPixels: number;
+  readonly mode: 'auto' | 'always' | 'never';
+  readonly minConfidence: number;
+}
+
+let tesseract: OcrPool | undefined;
+
+export default poolTask(async (task: OcrTask) => {
+  const data = Tinypool.workerData as OcrWorkerData;
+  tesseract ??= new OcrPool({ langs: data.langs, langDir: data.langDir, size: 1 });
+  const soft = softSignal(task.softAbort, 'ocr took longer than its soft time limit');
+  try {
+    return await readText(tesseract, asBuffer(task.bytes), task, soft.signal);
+  } finally {
+    soft.dispose();
+  }
+});

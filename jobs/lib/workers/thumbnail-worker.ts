@@ -1,0 +1,20 @@
+/** Pool worker of the thumbnail step: decode and WebP encode off the main thread. */
+import { poolTask, softSignal, asBuffer, type SoftAbortable } from '../../../src/pool/worker.js';
+import { makeThumbnail } from '../thumbnail.js';
+
+export interface ThumbnailTask extends SoftAbortable {
+  readonly bytes: Uint8Array;
+  readonly maxPixels: number;
+  readonly size?: number;
+  readonly quality?: number;
+}
+
+export default poolTask(async (task: ThumbnailTask) => {
+  const soft = softSignal(task.softAbort, 'thumbnail took longer than its soft time limit');
+  try {
+    const { bytes, softAbort: _, ...options } = task;
+    return await makeThumbnail(asBuffer(bytes), { ...options, ...(soft.signal ? { signal: soft.signal } : {}) });
+  } finally {
+    soft.dispose();
+  }
+});

@@ -1,0 +1,252 @@
+/**
+ * A pool of worker threads for CPU-heavy step work (decode, inference, encode, OCR), so the
+ * main thread only moves bytes and records state. Built on tinypool (vitest's pool, a fork of
+ * piscina: abortable tasks that terminate their worker, resourceLimits, idle timeout); this
+ * module adds what nightshift needs on top:
+ * a hard limit that terminates the worker running the attempt, a heap cap per worker, recycling
+ * after N tasks or past a memory footprint, and errors from the catalog.
+ *
+ * Glossary: a *pool* belongs to one step (analyze, thumbnail, ocr); a *worker* is one thread of
+ * it, which loads its models once and runs one task at a time; a *task* is one attempt's work.
+ */
+import { availableParallelism } from 'node:os';
+
+import Tinypool from 'tinypool';
+
+import { defaults } from '../../config/defaults.js';
+import { abortReason } from '../abort.js';
+import { ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
+import type { TaskAnswer } from './worker.js';
+
+export interface PoolOptions {
+  /** The step the pool serves: errors name its knobs, JOB_<NAME>_…. */
+  readonly name: string;
+  /** Compiled worker entry file (URL or path) whose default export is `poolTask(handler)` (src/pool/worker.ts). */
+  readonly filename: URL | string;
+  /** Worker threads at most; also the step's concurrency. Default os.availableParallelism(). */
+  readonly size?: number | undefined;
+  /** V8 heap limit of each worker, MB (resourceLimits.maxOldGenerationSizeMb). Default 1024. */
+  readonly maxHeapMb?: number | undefined;
+  /** A worker is replaced after this many tasks. Default 200. */
+  readonly maxTasksPerWorker?: number | undefined;
+  /**
+   * A worker whose footprint (its heap plus memory outside it: ArrayBuffers, WebAssembly
+   * memories), MB, is past this after a task is replaced. Default 1536.
+   */
+  readonly maxRssMb?: number | undefined;
+  /** An idle worker exits after this, ms; its models load again on next use. Default 30_000. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** Handed to every worker (Tinypool.workerData in the worker). */
+  readonly workerData?: unknown;
+}
+
+export interface RunOptions {
+  /** Hard limit: when it fires, the worker running the task is terminated and the run rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** Soft limit: when it fires, the task's `softAbort` flag is set; the worker's own signal aborts (see softSignal). */
+  readonly softSignal?: AbortSignal | undefined;
+  /** ArrayBuffers to move to the worker instead of copying (the caller must not use them after). */
+  readonly transferList?: ArrayBuffer[] | undefined;
+}
+
+export interface PoolStats {
+  /** Tasks that finished in a worker (with a value or an error). */
+  readonly completed: number;
+  /** Tasks whose worker was terminated at the hard limit (or that were dropped from the queue). */
+  readonly terminated: number;
+  /** Tasks whose worker went past its heap limit. */
+  readonly outOfMemory: number;
+  /** Times the pool replaced its workers (task count or footprint reached). */
+  readonly recycles: number;
+  /** Distinct worker threads this pool has started. */
+  readonly workersStarted: number;
+  /** Worker threads alive now. */
+  readonly workersAlive: number;
+}
+
+export interface WorkerPool<T, R> {
+  readonly name: string;
+  /** Worker threads at most. */
+  readonly size: number;
+  run(task: T, options?: RunOptions): Promise<R>;
+  stats(): PoolStats;
+  /** Terminate every worker; tasks still queued or running reject. */
+  close(): Promise<void>;
+}
+
+export const POOL_DEFAULTS = { maxHeapMb: defaults.JOB_MAX_HEAP_MB, maxTasksPerWorker: defaults.JOB_MAX_TASKS_PER_WORKER, maxRssMb: defaults.JOB_MAX_RSS_MB, idleTimeoutMs: 30_000 } as const;
+
+/** Default pool size and step concurrency: every core. */
+export function defaultPoolSize(): number {
+  return availableParallelism();
+}
+
+const knob = (name: string, suffix: string) => `JOB_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_${suffix}`;
+
+export function createPool<T extends object, R>(options: PoolOptions): WorkerPool<T, R> {
+  const size = Math.max(1, options.size ?? defaultPoolSize());
+  const maxHeapMb = options.maxHeapMb ?? POOL_DEFAULTS.maxHeapMb;
+  const maxTasks = options.maxTasksPerWorker ?? POOL_DEFAULTS.maxTasksPerWorker;
+  const maxRssMb = options.maxRssMb ?? POOL_DEFAULTS.maxRssMb;
+  const open = () =>
+    new Tinypool({
+      filename: options.filename instanceof URL ? options.filename.href : options.filename,
+      minThreads: 0,
+      maxThreads: size,
+      idleTimeout: options.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs,
+      // An idle worker blocked in Atomics.wait cannot run its timers (tesseract's own thread talks to it).
+      useAtomics: false,
+      resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+      workerData: options.workerData,
+    });
+  /**
+   * Workers are recycled by generation: new tasks go to a fresh Tinypool while the old one's
+   * running tasks finish, then the old one is destroyed. (tinypool's own recycleWorkers() can
+   * remove a worker that is still starting up, stranding the tasks queued for it.)
+   */
+  interface Generation {
+    readonly pool: Tinypool;
+    running: number;
+    retired: boolean;
+  }
+  const generations = new Set<Generation>();
+  const start = (): Generation => {
+    const gen = { pool: open(), running: 0, retired: false };
+    generations.add(gen);
+    return gen;
+  };
+  let current = start();
+  const retiring = new Set<Promise<void>>();
+  const counts = { completed: 0, terminated: 0, outOfMemory: 0, recycles: 0 };
+  const seen = new Set<number>();
+  let closed = false;
+  // tinypool unrefs a worker that is starting up: a task queued for it would not keep the
+  // process alive, and a short script (or a test) would exit with the task still pending.
+  let pending = 0;
+  let keepAlive: NodeJS.Timeout | undefined;
+  const hold = () => {
+    if (pending++ === 0) keepAlive = setInterval(() => {}, 1 << 30);
+  };
+  const release = () => {
+    if (--pending === 0) clearInterval(keepAlive);
+  };
+
+  // At most `size` tasks are handed to tinypool at once; the rest wait here, so that a recycle
+  // leaves no queued task behind on the retiring generation's workers.
+  let busy = 0;
+  const waiting: Array<() => void> = [];
+  const acquire = (signal: AbortSignal | undefined): Promise<void> => {
+    if (busy < size) {
+      busy++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener('abort', abort);
+        busy++;
+        resolve();
+      };
+      const abort = () => {
+        const i = waiting.indexOf(go);
+        if (i !== -1) waiting.splice(i, 1);
+        reject(abortReason(signal!));
+      };
+      waiting.push(go);
+      signal?.addEventListener('abort', abort, { once: true });
+    });
+  };
+  const releaseSlot = () => {
+    busy--;
+    waiting.shift()?.();
+  };
+
+  const destroyWhenIdle = (gen: Generation) => {
+    if (!gen.retired || gen.running > 0) return;
+    generations.delete(gen);
+    const done = gen.pool.destroy().catch(() => {});
+    retiring.add(done);
+    void done.finally(() => retiring.delete(done));
+  };
+  const recycle = (gen: Generation) => {
+    if (gen !== current || closed) return;
+    counts.recycles++;
+    gen.retired = true;
+    current = start();
+    destroyWhenIdle(gen);
+  };
+  const alive = () => [...generations].reduce((n, g) => n + g.pool.threads.length, 0);
+
+  function outOfMemory(cause: unknown): NightshiftError {
+    return new NightshiftError(
+      ErrorCodes.STEP_OUT_OF_MEMORY,
+      `${options.name} ran out of memory: its worker went past its heap limit of ${maxHeapMb} MB and was stopped. ` +
+        `Raise ${knob(options.name, 'MAX_HEAP_MB')}, or lower MAX_IMAGE_PIXELS so that smaller images are accepted`,
+      { cause },
+    );
+  }
+
+  async function run(task: T, runOptions: RunOptions = {}): Promise<R> {
+    if (closed) throw new NightshiftError(ErrorCodes.ABORTED, `the ${options.name} pool is closed`);
+    const { signal, softSignal } = runOptions;
+    if (signal?.aborted) throw abortReason(signal);
+    await acquire(signal);
+    let input: T = task;
+    let onSoft: (() => void) | undefined;
+    if (softSignal) {
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      onSoft = () => {
+        Atomics.store(flag, 0, 1);
+        Atomics.notify(flag, 0);
+      };
+      if (softSignal.aborted) onSoft();
+      else softSignal.addEventListener('abort', onSoft, { once: true });
+      input = { ...task, softAbort: flag };
+    }
+    let answer: TaskAnswer<R>;
+    const gen = current;
+    gen.running++;
+    hold();
+    try {
+      const running = gen.pool.run(input, { ...(signal ? { signal } : {}), ...(runOptions.transferList ? { transferList: runOptions.transferList } : {}) }) as Promise<TaskAnswer<R>>;
+      for (const t of gen.pool.threads) if (t) seen.add(t.threadId);
+      answer = await running;
+    } catch (err) {
+      if (signal?.aborted) {
+        counts.terminated++;
+        throw abortReason(signal);
+      }
+      if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        counts.outOfMemory++;
+        throw outOfMemory(err);
+      }
+      throw err instanceof Error ? err : new Error(String(err));
+    } finally {
+      releaseSlot();
+      gen.running--;
+      destroyWhenIdle(gen);
+      release();
+      if (onSoft) softSignal?.removeEventListener('abort', onSoft);
+    }
+    counts.completed++;
+    seen.add(answer.stats.threadId);
+    if (answer.stats.tasks >= maxTasks || answer.stats.footprintMb >= maxRssMb) recycle(gen);
+    if (answer.ok) return answer.value;
+    const { message, code, permanent, stack } = answer.error;
+    const err = permanent && code ? new PermanentError(code, message) : code ? new NightshiftError(code, message) : new Error(message);
+    if (stack) err.stack = stack;
+    throw err;
+  }
+
+  return {
+    name: options.name,
+    size,
+    run,
+    stats: () => ({ ...counts, workersStarted: seen.size, workersAlive: alive() }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...[...generations].map((g) => g.pool.destroy()), ...retiring]);
+      generations.clear();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The worker side of a pool (src/pool/pool.ts): a pool worker's entry file exports
+ * `default poolTask(handler)`. The wrapper counts the worker's tasks, reports its memory, and
+ * carries errors across the thread boundary by value (structured clone keeps only an Error's
+ * message, so a PermanentError would otherwise come back as a plain, retried Error).
+ */
+import { threadId } from 'node:worker_threads';
+
+import { ErrorCodes, NightshiftError, PermanentError, type ErrorCode } from '../errors.js';
+
+/** What a pool worker reports with every answer. */
+export interface WorkerStats {
+  readonly threadId: number;
+  /** Tasks this worker has finished, this one included. */
+  readonly tasks: number;
+  /**
+   * This worker's own memory, MB: its V8 heap plus memory outside it (ArrayBuffers, WebAssembly
+   * memories). A thread's RSS cannot be told apart from the process's, so this is its footprint.
+   */
+  readonly footprintMb: number;
+}
+
+export interface SerialisedError {
+  readonly message: string;
+  readonly code: ErrorCode | undefined;
+  readonly permanent: boolean;
+  readonly stack: string | undefined;
+}
+
+export type TaskAnswer<R> = { readonly ok: true; readonly value: R; readonly stats: WorkerStats } | { readonly ok: false; readonly error: SerialisedError; readonly stats: WorkerStats };
+
+/** A pool task's input carries a soft-abort flag: one Int32 in shared memory the main thread sets. */
+export interface SoftAbortable {
+  readonly softAbort?: Int32Array | undefined;
+}
+
+/** Atomics.waitAsync (Node 16+, ES2024): not in this project's TypeScript lib. */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
+let tasks = 0;
+
+function stats(): WorkerStats {
+  const m = process.memoryUsage();
+  return { threadId, tasks, footprintMb: Math.round((m.heapTotal + m.external) / 1_048_576) };
+}
+
+function serialise(err: unknown): SerialisedError {
+  if (err instanceof Error) {
+    return { message: err.message, code: err instanceof NightshiftError ? err.code : undefined, permanent: err instanceof PermanentError, stack: err.stack };
+  }
+  return { message: String(err), code: undefined, permanent: false, stack: undefined };
+}
+
+/**
+ * An AbortSignal inside the worker that fires once the main thread sets `flag` and notifies
+ * (the soft time limit): library code that takes a signal stops between its phases.
+ */
+export function softSignal(flag: Int32Array | undefined, message: string): { signal: AbortSignal | undefined; dispose(): void } {
+  if (!flag) return { signal: undefined, dispose() {} };
+  const controller = new AbortController();
+  const abort = () => controller.abort(new NightshiftError(ErrorCodes.STEP_TIMEOUT, message));
+  if (Atomics.load(flag, 0) !== 0) {
+    abort();
+    return { signal: controller.signal, dispose() {} };
+  }
+  let disposed = false;
+  const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, 0);
+  if (wait.async) {
+    void wait.value.then(() => {
+      if (!disposed && Atomics.load(flag, 0) !== 0) abort();
+    });
+  } else if (Atomics.load(flag, 0) !== 0) abort();
+  return {
+    signal: controller.signal,
+    dispose() {
+      disposed = true;
+      // Wake the waiter so it does not outlive the task.
+      Atomics.notify(flag, 0);
+    },
+  };
+}
+
+/** Wrap a worker's handler for the pool: the default export of a pool worker entry file. */
+export function poolTask<T, R>(handler: (task: T) => Promise<R>): (task: T) => Promise<TaskAnswer<R>> {
+  return async (task) => {
+    try {
+      const value = await handler(task);
+      tasks++;
+      return { ok: true, value, stats: stats() };
+    } catch (err) {
+      tasks++;
+      return { ok: false, error: serialise(err), stats: stats() };
+    }
+  };
+}
+
+/** Bytes that crossed a thread boundary arrive as a Uint8Array: a Buffer view over the same memory. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+
+import { ErrorCodes, errorCode, isPermanent, NightshiftError } from '../../src/errors.js';
+import { createPool, type WorkerPool } from '../../src/pool/pool.js';
+import type { ProbeTask } from './workers/probe.js';
+
+const filename = new URL('./workers/probe.js', import.meta.url);
+const timeout = (ms: number) => {
+  const c = new AbortController();
+  const t = setTimeout(() => c.abort(new NightshiftError(ErrorCodes.STEP_TIMEOUT, `probe took longer than its time limit of ${ms} ms`)), ms);
+  t.unref();
+  return c.signal;
+};
+/** CPU the whole process (every thread) used over `ms`, as a share of one core. */
+async function cpuShare(ms: number): Promise<number> {
+  const a = process.cpuUsage();
+  const t = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const d = process.cpuUsage(a);
+  return (d.user + d.system) / 1000 / (performance.now() - t);
+}
+
+describe('worker pool', () => {
+  const pools: Array<WorkerPool<ProbeTask, number>> = [];
+  const open = (o: Partial<Parameters<typeof createPool>[0]> = {}) => {
+    const p = createPool<ProbeTask, number>({ name: 'probe', filename, size: 1, idleTimeoutMs: 60_000, ...o });
+    pools.push(p);
+    return p;
+  };
+  after(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    for (const p of pools) assert.equal(p.stats().workersAlive, 0, `${p.name} left a worker running`);
+  });
+
+  test('runs tasks and carries catalog errors across the thread, permanent ones too', async () => {
+    const pool = open();
+    assert.equal(await pool.run({ kind: 'echo', value: 42 }), 42);
+    await assert.rejects(pool.run({ kind: 'permanent' }), (err) => errorCode(err) === ErrorCodes.CORRUPT_IMAGE && isPermanent(err));
+  });
+
+  test('the hard limit terminates the worker: the CPU comes back and the next task runs on a new worker', async () => {
+    const pool = open();
+    await pool.run({ kind: 'echo' });
+    const started = performance.now();
+    await assert.rejects(pool.run({ kind: 'spin' }, { signal: timeout(300) }), (err) => errorCode(err) === ErrorCodes.STEP_TIMEOUT && /300 ms/.test((err as Error).message));
+    assert.ok(performance.now() - started < 1_500, 'rejected at the limit');
+    const share = await cpuShare(500);
+    assert.ok(share < 0.5, `CPU still busy after termination: ${share.toFixed(2)} of a core`);
+    assert.equal(await pool.run({ kind: 'echo', value: 7 }), 7);
+    const stats = pool.stats();
+    assert.equal(stats.terminated, 1);
+    assert.equal(stats.workersStarted, 2, 'the task after the limit ran on a fresh worker');
+  });
+
+  test('the soft limit aborts the worker’s own signal, and the worker is kept', async () => {
+    const pool = open();
+    await pool.run({ kind: 'echo' });
+    const soft = new AbortController();
+    setTimeout(() => soft.abort(), 100).unref();
+    await assert.rejects(pool.run({ kind: 'soft' }, { softSignal: soft.signal }), /soft limit reached/);
+    assert.equal(await pool.run({ kind: 'echo', value: 1 }), 1);
+    assert.equal(pool.stats().workersStarted, 1);
+  });
+
+  test('a worker past its heap cap fails the task with STEP_OUT_OF_MEMORY, naming the knob; the pool goes on', async () => {
+    const pool = open({ maxHeapMb: 32 });
+    await assert.rejects(pool.run({ kind: 'alloc' }), (err) => errorCode(err) === ErrorCodes.STEP_OUT_OF_MEMORY && /JOB_PROBE_MAX_HEAP_MB/.test((err as Error).message) && /32 MB/.test((err as Error).message));
+    assert.equal(await pool.run({ kind: 'echo', value: 3 }), 3);
+    assert.equal(pool.stats().outOfMemory, 1);
+  });
+
+  test('workers are recycled after N tasks and no task is lost', async () => {
+    const pool = open({ size: 2, maxTasksPerWorker: 3 });
+    const values = Array.from({ length: 24 }, (_, i) => i);
+    const results = await Promise.all(values.map((value) => pool.run({ kind: 'echo', value })));
+    assert.deepEqual(results, values);
+    const stats = pool.stats();
+    assert.ok(stats.recycles >= 3, `recycled ${stats.recycles} times`);
+    assert.ok(stats.workersStarted >= 6, `${stats.workersStarted} workers for 24 tasks at 3 per worker`);
+    assert.equal(stats.completed, 24);
+  });
+});
