@@ -24,12 +24,14 @@ program
       process.stderr.write(`nightshift: ${toError(err).message}\n`);
       process.exit(2);
     }
-    const log = createLogger(config.logLevel);
+    const log = createLogger(config.logLevel, { format: config.logFormat });
     try {
       const service = await startService(config, log);
       handleSignals(() => service.stop(), log);
     } catch (err) {
-      if (err instanceof NightshiftError && err.code === 'CONFIG_INVALID') {
+      // A bad config or an unreachable dependency is for a person at a terminal: the message
+      // names the key (DATABASE_URL, REDIS_URL, STORAGE_URL, AWS_ACCESS_KEY_ID), no stack.
+      if (err instanceof NightshiftError && (err.code === 'CONFIG_INVALID' || err.code === 'CONNECT_FAILED')) {
         process.stderr.write(`nightshift: ${err.message}\n`);
         process.exit(2);
       }
