@@ -81,7 +81,7 @@ export interface FaultMonitorOptions {
   readonly probe: () => Promise<void>;
   /** How often the probe runs while the store is down, ms (default 1000). */
   readonly probeEveryMs?: number;
-  /** The disk-full state is kept this long after the last ENOSPC, ms (default 60 000); /readyz reports it. */
+  /** The disk-full state is kept this long after the last ENOSPC, ms (default 10 000); /readyz reports it. */
   readonly fullHoldMs?: number;
 }
 
@@ -139,7 +139,7 @@ export function createFaultMonitor(options: FaultMonitorOptions): FaultMonitor {
           log.warn({ source, reason: fault.reason }, `store unavailable: ${fault.reason}; answering 503 until it is back`);
           if (!stopped) timer = setTimeout(probe, options.probeEveryMs ?? 1_000).unref();
         }
-      } else if (full && Date.now() - full.at < (options.fullHoldMs ?? 60_000)) {
+      } else if (full && Date.now() - full.at < (options.fullHoldMs ?? 10_000)) {
         full.quiet++;
         full.at = Date.now();
       } else {
@@ -152,7 +152,7 @@ export function createFaultMonitor(options: FaultMonitorOptions): FaultMonitor {
       return down !== undefined;
     },
     diskFull() {
-      if (!full || Date.now() - full.at >= (options.fullHoldMs ?? 60_000)) return undefined;
+      if (!full || Date.now() - full.at >= (options.fullHoldMs ?? 10_000)) return undefined;
       return { path: full.path, reason: full.reason };
     },
     stop() {

@@ -47,6 +47,9 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
   });
   app.setErrorHandler((err: FastifyError | NightshiftError, request, reply) => {
+    // An upload refused mid-body leaves the rest unread on the socket: close it, or the next
+    // request on this keep-alive connection waits behind bytes nobody reads.
+    if (!request.raw.complete) void reply.header('Connection', 'close');
     // A client's mistake answers as it is; a full disk or an unreachable store is a fault of a
     // dependency (507 / 503 + Retry-After, logged once per outage by the monitor), not a 500.
     if (!(err instanceof NightshiftError && err.status < 500)) {
