@@ -37,7 +37,7 @@ const FULL_MESSAGES = /No space left on device|database or disk is full|could no
 function* chain(err: unknown): Generator<{ code?: unknown; name?: unknown; message?: unknown; path?: unknown }> {
   let current: unknown = err;
   for (let i = 0; i < 8 && typeof current === 'object' && current !== null; i++) {
-    yield current as { code?: unknown };
+    yield current;
     const next = current as { cause?: unknown; errors?: unknown };
     // AggregateError (pg's connection to several addresses) carries its reasons in `errors`.
     current = next.cause ?? (Array.isArray(next.errors) ? (next.errors as unknown[])[0] : undefined);

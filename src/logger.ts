@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions,pino } from 'pino';
 import { build as pretty } from 'pino-pretty';
 
 export type { Logger };
@@ -72,5 +72,5 @@ export function createLogger(level: string, options: CreateLoggerOptions = {}): 
     return pino(base, stream);
   }
   const json: LoggerOptions = { ...base, hooks: { ...base.hooks, streamWrite: dedupeKeys } };
-  return destination ? pino(json, destination as DestinationStream) : pino(json);
+  return destination ? pino(json, destination) : pino(json);
 }

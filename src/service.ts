@@ -260,11 +260,12 @@ async function namingKey<T>(config: Config, key: 'DATABASE_URL', step: () => Pro
     return await step();
   } catch (err) {
     if (config.database.kind === 'sqlite' || !isConnectionFailure(err)) throw err;
-    const text = `${toError(err).message} ${String((err as { hostname?: unknown }).hostname ?? '')}`;
+    const host = (err as { hostname?: unknown }).hostname;
+    const text = `${toError(err).message} ${typeof host === 'string' ? host : ''}`;
     // With MongoDB, the engine's wake-ups may come through Redis: say which one failed.
-    const redis = config.redisUrl !== undefined && text.includes(urlTarget(config.redisUrl)) && !text.includes(urlTarget(config.database.url));
-    const name = redis ? 'REDIS_URL' : key;
-    throw new ConnectError(name, `cannot connect to ${urlTarget(redis ? config.redisUrl! : config.database.url)} (${shortReason(err)})`, err);
+    const redisUrl = config.redisUrl !== undefined && text.includes(urlTarget(config.redisUrl)) && !text.includes(urlTarget(config.database.url)) ? config.redisUrl : undefined;
+    const name = redisUrl !== undefined ? 'REDIS_URL' : key;
+    throw new ConnectError(name, `cannot connect to ${urlTarget(redisUrl ?? config.database.url)} (${shortReason(err)})`, err);
   }
 }
 

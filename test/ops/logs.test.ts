@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { isUserError, PermanentError, ErrorCodes } from '../../src/errors.js';
+import { ErrorCodes,isUserError, PermanentError } from '../../src/errors.js';
 import { dedupeKeys } from '../../src/logger.js';
 import { loadConfig } from '../../src/registry.js';
-import { startService, type Service } from '../../src/service.js';
+import { type Service,startService } from '../../src/service.js';
 import { truncatedJpeg } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { upload, waitForFinal } from '../helpers/service.js';

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { createLogger } from '../../src/logger.js';
 import { loadConfig } from '../../src/registry.js';
-import { startService, type Service } from '../../src/service.js';
+import { type Service,startService } from '../../src/service.js';
 import { photoLike } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { getFile, upload } from '../helpers/service.js';
