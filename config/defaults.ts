@@ -19,6 +19,14 @@ export const defaults = {
   PUBLIC_URL: undefined,
   MAX_UPLOAD_BYTES: 50 * 1024 * 1024,
   LOG_LEVEL: 'info',
+  /** `json`, `pretty` (one readable line per event) or `auto`: pretty when stdout is a terminal. */
+  LOG_FORMAT: 'auto',
+  /** Bearer token for GET /metrics; unset: API_TOKEN guards it, or it is open on loopback. */
+  METRICS_TOKEN: undefined,
+  /** A worker-only process serves /metrics and /healthz on this port; unset: it serves none. */
+  METRICS_PORT: undefined,
+  /** /readyz fails when DATA_DIR or the local blob directory has less free space than this (bytes). */
+  MIN_FREE_BYTES: 50 * 1024 * 1024,
   /** How often an idle worker polls when no wake-up arrives (ms). Wake-ups make new jobs start at once. */
   POLL_INTERVAL_MS: 5_000,
   /** Optional directory with a tfjs graph/layers model (model.json) and labels.txt / labels.json. */

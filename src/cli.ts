@@ -31,12 +31,14 @@ program
   .option('--jobs <names>', 'run only these jobs, comma-separated (e.g. ocr,analyze); overrides WORKER_JOBS')
   .action(async (opts: { role: Role; jobs?: string }) => {
     const config = configOrExit(opts.role, opts.jobs);
-    const log = createLogger(config.logLevel);
+    const log = createLogger(config.logLevel, { format: config.logFormat });
     try {
       const service = await startService(config, log);
       handleSignals(() => service.stop(), log);
     } catch (err) {
-      if (err instanceof NightshiftError && err.code === 'CONFIG_INVALID') {
+      // A bad config or an unreachable dependency is for a person at a terminal: the message
+      // names the key (DATABASE_URL, REDIS_URL, STORAGE_URL, AWS_ACCESS_KEY_ID), no stack.
+      if (err instanceof NightshiftError && (err.code === 'CONFIG_INVALID' || err.code === 'CONNECT_FAILED')) {
         process.stderr.write(`nightshift: ${err.message}\n`);
         process.exit(2);
       }

@@ -59,6 +59,14 @@ export interface Config {
   readonly summaryTimeZone: string;
   /** Seconds between two stats lines in worker roles. */
   readonly statsIntervalSeconds: number;
+  /** LOG_FORMAT: json lines, pretty lines, or auto (pretty on a TTY). */
+  readonly logFormat: 'json' | 'pretty' | 'auto';
+  /** METRICS_TOKEN: Bearer token for GET /metrics (else API_TOKEN guards it, else loopback only). */
+  readonly metricsToken: string | undefined;
+  /** METRICS_PORT: a worker-only process serves /metrics and /healthz here; unset: none. */
+  readonly metricsPort: number | undefined;
+  /** MIN_FREE_BYTES: /readyz fails when the data or blob directory has less free space, bytes. */
+  readonly minFreeBytes: number;
   /** One per periodic job (cleanup-stuck, daily-summary, quota-check); `every: null` is off. */
   readonly schedules: readonly Schedule[];
   /** Retention of what cleanup-stuck purges. */
@@ -140,6 +148,10 @@ const EnvSchema = z.object({
   RETENTION_NOTIFICATIONS_DAYS: int(1, 36_500).default(defaults.RETENTION_NOTIFICATIONS_DAYS),
   ORPHAN_BLOB_MIN_AGE_HOURS: int(1, 87_600).default(defaults.ORPHAN_BLOB_MIN_AGE_HOURS),
   WORKER_JOBS: optionalString,
+  LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default(defaults.LOG_FORMAT),
+  METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  METRICS_PORT: z.preprocess(emptyToUndefined, int(0, 65535).optional()),
+  MIN_FREE_BYTES: int(0).default(defaults.MIN_FREE_BYTES),
 });
 
 function deepFreeze<T>(value: T): T {
@@ -229,6 +241,10 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
     summaryLocalTime: e.SUMMARY_LOCAL_TIME,
     summaryTimeZone: e.SUMMARY_TIMEZONE,
     statsIntervalSeconds: e.STATS_INTERVAL_SECONDS,
+    logFormat: e.LOG_FORMAT,
+    metricsToken: e.METRICS_TOKEN,
+    metricsPort: e.METRICS_PORT,
+    minFreeBytes: e.MIN_FREE_BYTES,
     schedules,
     retention: {
       jobsDays: e.RETENTION_JOBS_DAYS,

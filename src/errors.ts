@@ -24,6 +24,10 @@ export const ErrorCodes = {
   INVALID_KEY: 'INVALID_KEY',
   MODEL_LOAD_FAILED: 'MODEL_LOAD_FAILED',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** A disk (the data directory, the blob directory, the database's) has no space left: 507. */
+  STORAGE_FULL: 'STORAGE_FULL',
+  /** A dependency named by a config key (DATABASE_URL, REDIS_URL, STORAGE_URL) cannot be reached at start-up. */
+  CONNECT_FAILED: 'CONNECT_FAILED',
   RETRY_LATER: 'RETRY_LATER',
   INTERNAL: 'INTERNAL',
 } as const;
@@ -70,6 +74,19 @@ export class RetryLaterError extends NightshiftError {
 
 export function isPermanent(err: unknown): err is PermanentError {
   return err instanceof PermanentError;
+}
+
+/** The codes that mean "the user's file is bad", not "nightshift is broken". */
+const USER_INPUT_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCodes.EMPTY_FILE, ErrorCodes.CORRUPT_IMAGE, ErrorCodes.IMAGE_TOO_LARGE, ErrorCodes.UNSUPPORTED_TYPE]);
+
+/**
+ * A permanent failure caused by what a user uploaded (an empty, corrupt, oversized or unreadable
+ * file): logged as one line without a stack, reported to the owner by `file.failed`, and not to
+ * admins. A malformed job payload (PAYLOAD_INVALID) is not one: that is a bug or an operator's
+ * mistake.
+ */
+export function isUserError(err: unknown): err is PermanentError {
+  return isPermanent(err) && USER_INPUT_CODES.has(err.code);
 }
 
 /** Coerce anything thrown into an Error, at the boundary where it is caught. */

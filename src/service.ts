@@ -9,11 +9,14 @@ import type { Config } from './config.js';
 import { createEngineBackend } from './engine/backends.js';
 import { createEngine, type Engine, type RegisteredJob } from './engine/engine.js';
 import type { JobName } from './engine/job.js';
-import { toError } from './errors.js';
+import { isUserError, toError } from './errors.js';
+import { ConnectError, createFaultMonitor, isConnectionFailure, shortReason, urlTarget } from './faults.js';
+import { createMetrics, type Metrics, type NotificationOutcome } from './metrics.js';
+import { observeEngine } from './observe.js';
 import { isDeliveryJob, scheduleDelivery } from './notify/delivery.js';
 import { createHub } from './notify/hub.js';
 import { startOutboxSweeper } from './notify/sweeper.js';
-import { buildHttp, checkBindSafety } from './http/server.js';
+import { buildHttp, buildMetricsHttp, checkBindSafety } from './http/server.js';
 import { createStats } from './stats.js';
 import type { Logger } from './logger.js';
 import { recordRuns } from './schedules/runs.js';
@@ -76,14 +79,42 @@ export async function startService(config: Config, log: Logger): Promise<Service
     const serve = new Set<JobName>(config.role === 'api' ? [] : (config.servedJobs ?? jobs.map((j) => j.definition.name)));
     const steps = registry.jobs.filter(isStep).map((d) => d.name);
 
-    const store = await createStore(config.database, { log, stepOrder: steps });
+    // --- ops: a dependency that cannot be reached stops start-up naming its key (ConnectError) ---
+    // The monitor probes the store once it exists; the store's pool reports to it from the start.
+    let storeRef: Store | undefined;
+    const faults = createFaultMonitor({ log: log.child({ component: 'faults' }), probe: () => (storeRef ? storeRef.ping() : Promise.reject(new Error('no store yet'))) });
+    closers.push({ name: 'faults', close: async () => faults.stop() });
+    const onConnectionError = (err: Error) => {
+      if (!faults.report(err, 'store pool')) log.warn({ err }, 'postgres idle client error');
+    };
+    const store = await namingKey(config, 'DATABASE_URL', () => createStore(config.database, { log, stepOrder: steps, onConnectionError }));
+    storeRef = store;
     closers.push({ name: 'store', close: () => store.close() });
-    await store.migrate();
+    await namingKey(config, 'DATABASE_URL', () => store.migrate());
 
     const blobs = await createBlobStore(config.storage, { log });
     closers.push({ name: 'blobs', close: () => blobs.close() });
+    if (config.storage.kind === 's3') await probeS3(config.storage, blobs);
 
-    const notifiers = new Map(config.notifiers.map((n) => [n.name, n.create({ log })] as const));
+    // --- ops: the metrics every role serves ---
+    let agendaRef: Engine['agenda'] | undefined;
+    const metrics = createMetrics({
+      jobs: jobs.map((j) => j.definition.name),
+      queueDepth: async () => {
+        if (!agendaRef) return {};
+        return Object.fromEntries((await agendaRef.getJobsOverview()).map((o) => [o.name, o.queued]));
+      },
+      filesByStatus: () => store.reports.countFilesByStatus(),
+      // The workers registry (store.workers) arrives with the operator controls; until then no series.
+      workersByState: undefined,
+      onReadError: (err, gauge) => {
+        if (!faults.report(err, 'metrics')) log.debug({ err: toError(err), gauge }, 'metrics: store read failed');
+      },
+    });
+    // --- end ops ---
+
+    // ops: each notifier's answers are counted (nightshift_notifications_total{channel,outcome}).
+    const notifiers = new Map(config.notifiers.map((n) => [n.name, countSends(n.name, n.create({ log }), metrics)] as const));
     // The hub schedules deliveries through the engine, and the engine's jobs emit through the hub.
     let engineRef: Engine | undefined;
     const notify = createHub({
@@ -116,7 +147,16 @@ export async function startService(config: Config, log: Logger): Promise<Service
     }
     const services = { config, store, blobs, notify, steps };
     const engine = await createEngine({
-      backend: await createEngineBackend(engineDatabase(config.database), { redisUrl: config.redisUrl, log }),
+      backend: await namingKey(config, 'DATABASE_URL', () =>
+        createEngineBackend(engineDatabase(config.database), {
+          redisUrl: config.redisUrl,
+          log,
+          // ops: wake-up channel errors during an outage go to the fault monitor (one line per outage).
+          onChannelError: (err) => {
+            if (!faults.report(err, 'wake-up channel')) log.warn({ err }, 'job wake-up channel error');
+          },
+        }),
+      ),
       jobs: registered,
       serve,
       services,
@@ -126,10 +166,26 @@ export async function startService(config: Config, log: Logger): Promise<Service
       async onJobFailed(def, ctx, error) {
         // A failing delivery is reported by its own dead row, not by another notification.
         if (isDeliveryJob(def.name, config.notify.channels)) return;
+        // A user's bad file is the owner's file.failed, not an admin's job.failed.
+        if (isUserError(error)) return;
         await notify.emit('job.failed', { jobName: def.name, jobId: ctx.jobId, attempts: ctx.attempt, error: error.message, fileId: (ctx.data as { fileId?: string }).fileId });
       },
     });
     engineRef = engine;
+    // --- ops: Agenda's own errors (its poll loop while the store is down) and job metrics ---
+    agendaRef = engine.agenda;
+    engine.agenda.on('error', (err: unknown) => {
+      if (!faults.report(err, 'engine')) log.warn({ err: toError(err) }, 'engine error');
+    });
+    const stopObserving = observeEngine({
+      agenda: engine.agenda,
+      metrics,
+      log,
+      steps,
+      concurrency: engine.served.reduce((n, j) => n + j.options.concurrency, 0),
+    });
+    closers.push({ name: 'observer', close: async () => stopObserving() });
+    // --- end ops ---
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
 
     // Listening from here, so the counts cover every run of this worker; the timer starts with the worker loop.
@@ -148,7 +204,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
     let http: FastifyInstance | undefined;
     let url: string | undefined;
     if (serveApi) {
-      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics: stats?.registry, notifiers: registry.notifiers });
+      const disks = [config.dataDir, ...(config.storage.kind === 'local' ? [config.storage.dir] : [])];
+      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics, faults, disks, notifiers: registry.notifiers });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });
@@ -156,6 +213,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
       // A worker's start() connects the channel itself; connecting twice would leak a listener.
       if (config.role === 'api') await engine.startPublishing();
     }
+    // --- ops: a worker-only process serves /metrics and /healthz on METRICS_PORT ---
+    if (!serveApi && config.metricsPort !== undefined) {
+      const server = await buildMetricsHttp({ config, log, metrics });
+      closers.push({ name: 'metrics-http', close: () => server.close() });
+      url = await server.listen({ port: config.metricsPort, host: config.host });
+    }
+    // --- end ops ---
     if (config.role !== 'api') {
       // A worker keeps the schedules of the jobs it serves.
       await syncSchedules(engine.agenda, config.schedules.filter((sc) => serve.has(sc.job)), log.child({ component: 'schedules' }));
@@ -183,4 +247,64 @@ export async function startService(config: Config, log: Logger): Promise<Service
     await closeAll();
     throw err;
   }
+}
+
+// --- ops: start-up connection errors, S3 probe, notifier counts ---
+
+/**
+ * Run a start-up step that connects to the database (or Redis); a connection failure becomes a
+ * ConnectError naming the key: `DATABASE_URL: cannot connect to nope:1 (ENOTFOUND)`.
+ */
+async function namingKey<T>(config: Config, key: 'DATABASE_URL', step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (config.database.kind === 'sqlite' || !isConnectionFailure(err)) throw err;
+    const host = (err as { hostname?: unknown }).hostname;
+    const text = `${toError(err).message} ${typeof host === 'string' ? host : ''}`;
+    // With MongoDB, the engine's wake-ups may come through Redis: say which one failed.
+    const redisUrl = config.redisUrl !== undefined && text.includes(urlTarget(config.redisUrl)) && !text.includes(urlTarget(config.database.url)) ? config.redisUrl : undefined;
+    const name = redisUrl !== undefined ? 'REDIS_URL' : key;
+    throw new ConnectError(name, `cannot connect to ${urlTarget(redisUrl ?? config.database.url)} (${shortReason(err)})`, err);
+  }
+}
+
+/** One HeadBucket at start-up, so missing credentials or a wrong bucket stop it naming the key. */
+async function probeS3(storage: Extract<Config['storage'], { kind: 's3' }>, blobs: BlobStore): Promise<void> {
+  try {
+    await blobs.ping();
+  } catch (err) {
+    const chain = [err, (err as { cause?: unknown }).cause];
+    const noCredentials = chain.some((e) => e instanceof Error && (e.name === 'CredentialsProviderError' || /credential/i.test(e.message)));
+    const where = `s3://${storage.bucket}${storage.endpoint ? ` at ${storage.endpoint}` : ''}`;
+    if (noCredentials) {
+      throw new ConnectError('AWS_ACCESS_KEY_ID', `no S3 credentials for STORAGE_URL=${where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile or role)`, err);
+    }
+    const status = (err as { cause?: { $metadata?: { httpStatusCode?: number } } }).cause?.$metadata?.httpStatusCode;
+    const key = status === 403 ? 'AWS_ACCESS_KEY_ID' : 'STORAGE_URL';
+    throw new ConnectError(key, `cannot use ${where} (${status ? `HTTP ${status}` : shortReason(err)})`, err);
+  }
+}
+
+/** The notifier, with each send's outcome counted. */
+function countSends<N extends { send: (...args: never[]) => Promise<{ status: string }> }>(channel: string, notifier: N, metrics: Metrics): N {
+  const send = notifier.send.bind(notifier) as (...args: unknown[]) => Promise<{ status: string }>;
+  const counted = async (...args: unknown[]) => {
+    try {
+      const result = await send(...args);
+      metrics.notification(channel, result.status as NotificationOutcome);
+      return result;
+    } catch (err) {
+      metrics.notification(channel, 'error');
+      throw err;
+    }
+  };
+  // A proxy, not a copy: notifiers may keep private fields that their own methods must reach.
+  return new Proxy(notifier, {
+    get(target, prop) {
+      if (prop === 'send') return counted;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

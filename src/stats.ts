@@ -1,12 +1,30 @@
 import type { Agenda } from 'agenda';
 import { schedule, type ScheduledTask } from 'node-cron';
-import type { Registry } from 'prom-client';
 
 import { toError } from './errors.js';
 import type { Logger } from './logger.js';
-import { createMetrics, type StatsSnapshot } from './metrics.js';
 
-export type { StatsSnapshot } from './metrics.js';
+/** The numbers of the stats line, as they stand now. */
+export interface StatsSnapshot {
+  /** Seconds since the stats began (the worker started). */
+  readonly uptimeSeconds: number;
+  /** Job runs finished in this process (success or failure). */
+  readonly processed: number;
+  readonly succeeded: number;
+  /** Failed attempts (a job retried twice and then done counts 2 here). */
+  readonly failed: number;
+  /** succeeded / processed, percent; null before the first run. */
+  readonly successPercent: number | null;
+  /** Runs under way now, and the most this process may run at once. */
+  readonly active: number;
+  readonly concurrency: number;
+  /** Most runs at once since start. */
+  readonly peak: number;
+  /** Mean wall time of a finished run, ms; null before the first. */
+  readonly avgStepMs: number | null;
+  /** Jobs due and waiting in the database (Agenda's queue size); null if it could not be read. */
+  readonly queueDepth: number | null;
+}
 
 export interface StatsOptions {
   readonly agenda: Agenda;
@@ -22,9 +40,8 @@ export interface StatsOptions {
 /** Runs under way and the concurrency of each served job: "ocr 1/4". */
 export type JobLoad = Readonly<Record<string, { readonly running: number; readonly concurrency: number }>>;
 
+/** The stats line; its numbers as Prometheus metrics are src/metrics.ts's (counters and histograms). */
 export interface Stats {
-  /** Gauges of the same numbers, for `GET /metrics`. */
-  readonly registry: Registry;
   /** Start the timer (worker roles, once the engine runs). */
   start(): void;
   /** Stop the timer and stop listening to the engine. Safe to call twice. */
@@ -65,7 +82,6 @@ export function statsLine(s: StatsSnapshot): string {
  */
 export function createStats(options: StatsOptions): Stats {
   const { agenda, log } = options;
-  const metrics = createMetrics();
   const startedAt = performance.now();
   const running = new Map<string, { at: number; name: string }>();
   let succeeded = 0;
@@ -134,7 +150,6 @@ export function createStats(options: StatsOptions): Stats {
 
   async function tick(): Promise<StatsSnapshot> {
     const s = await snapshot();
-    metrics.update(s);
     // Per job ("ocr": 1 running of 4) as a field of the line, so JOB_<NAME>_CONCURRENCY shows.
     log.info({ stats: s, jobs: jobLoad() }, statsLine(s));
     return s;
@@ -143,7 +158,6 @@ export function createStats(options: StatsOptions): Stats {
   let task: ScheduledTask | undefined;
   let stopped = false;
   return {
-    registry: metrics.registry,
     start() {
       if (task || stopped) return;
       task = schedule(everySeconds(options.intervalSeconds), () => tick().catch((err: unknown) => log.warn({ err: toError(err) }, 'stats line failed')), {

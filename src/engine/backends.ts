@@ -33,6 +33,8 @@ export interface EngineBackendOptions {
   readonly parallelRefills?: number;
   /** SQLite cross-process wake-up check interval, ms (default 5). */
   readonly sqliteWakeupPollMs?: number;
+  /** Told of each wake-up channel error (default: a warning per error). */
+  readonly onChannelError?: (err: Error) => void;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function createEngineBackend(database: Config['database'], options:
   const refill = (channel: NotificationChannel, forwardPublish = true) => {
     // Channels emit 'error' on connection loss (and reconnect on their own); Agenda does not
     // listen, and an unheard 'error' event would end the process.
-    channel.on('error', (err) => log.warn({ err }, 'job wake-up channel error'));
+    channel.on('error', options.onChannelError ?? ((err) => log.warn({ err }, 'job wake-up channel error')));
     return new RefillOnCompleteChannel(channel, { broadcastStates: options.broadcastStates, forwardPublish, parallelRefills: options.parallelRefills });
   };
   switch (database.kind) {

@@ -1,7 +1,7 @@
 import { Agenda, type Job } from 'agenda';
 
 import { raceAbort } from '../abort.js';
-import { ErrorCodes, NightshiftError, PermanentError, RetryLaterError, isPermanent, toError } from '../errors.js';
+import { ErrorCodes, NightshiftError, PermanentError, RetryLaterError, isPermanent, isUserError, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EngineBackend } from './backends.js';
 import { lockLifetimeMs, type Enqueue, type JobContext, type JobDefinition, type JobName, type JobOptions, type JobPayloads, type JobServices } from './job.js';
@@ -153,6 +153,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const err = toError(signal.aborted && !(thrown instanceof NightshiftError) ? (signal.reason ?? thrown) : thrown);
       const last = isPermanent(err) || attempt >= opts.attempts;
       if (err instanceof RetryLaterError && !last) jobLog.info({ reason: err.message, retryAfterMs: err.retryAfterMs }, 'job will retry later');
+      // A user's bad file: no stack; the file's own "file failed" line (info) says why.
+      else if (isUserError(err)) jobLog.debug({ code: err.code, reason: err.message }, 'job refused its input');
       else jobLog.warn({ err, last }, last ? 'job failed for good' : 'job attempt failed; will retry');
       if (last) {
         for (const hook of [def.onFailed?.bind(def), options.onJobFailed && ((c: JobContext, e: Error) => options.onJobFailed!(def, c, e))]) {

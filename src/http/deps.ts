@@ -1,10 +1,11 @@
 import type { Agenda } from 'agenda';
-import type { Registry } from 'prom-client';
 
 import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
+import type { FaultMonitor } from '../faults.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { NotifyHub } from '../notify/hub.js';
 import type { NotifierDefinition } from '../notify/notifier.js';
 import type { Store } from '../store/types.js';
@@ -18,8 +19,12 @@ export interface HttpDeps {
   readonly agenda: Agenda;
   readonly enqueue: Enqueue;
   readonly notify: NotifyHub;
-  /** The stats gauges (worker roles): served at GET /metrics when present. */
-  readonly metrics?: Registry | undefined;
+  /** The service's metrics: served at GET /metrics when present; uploads count their bytes. */
+  readonly metrics?: Metrics | undefined;
+  /** Store-down and disk-full state: the error handler reports to it, /readyz reads it. */
+  readonly faults?: FaultMonitor | undefined;
+  /** Directories whose free space /readyz checks (DATA_DIR, the local blob directory). */
+  readonly disks?: readonly string[] | undefined;
   /** Every notifier of the registry: the API's channel enums and owner addresses, and their own routes. */
   readonly notifiers: readonly NotifierDefinition[];
 }

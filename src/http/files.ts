@@ -7,6 +7,7 @@ import { originalKey } from '../blobs/keys.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
+import type { Metrics } from '../metrics.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { quotaState } from '../quota.js';
@@ -19,6 +20,7 @@ export interface FileRouteDeps {
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly enqueue: Enqueue;
+  readonly metrics?: Pick<Metrics, 'uploadBytes'> | undefined;
 }
 
 export const OWNER = z.string().regex(/^[A-Za-z0-9._@:-]{1,128}$/, 'owner must be 1-128 characters of A-Z a-z 0-9 . _ @ : -');
@@ -76,6 +78,7 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
     // One pending check per owner: a burst of uploads coalesces into one job record.
     if (owner !== null) await enqueue('quota-check', { owner }, { uniqueBy: 'owner' });
     request.log.info({ fileId: id, owner, size: upload.size }, 'file uploaded');
+    deps.metrics?.uploadBytes(upload.size);
     return reply.code(202).header('Location', `/api/v1/files/${id}`).send(presentFile(file, config.publicUrl));
   });
 

@@ -1,14 +1,48 @@
+import { statfs } from 'node:fs/promises';
+
 import type { FastifyInstance } from 'fastify';
 
 import type { BlobStore } from '../blobs/types.js';
+import type { FaultMonitor } from '../faults.js';
 import type { Store } from '../store/types.js';
 
-export function healthRoutes(app: FastifyInstance, deps: { store: Store; blobs: BlobStore }): void {
+export interface HealthDeps {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  /** Disk-full and store-down state seen by requests and the engine. */
+  readonly faults?: FaultMonitor | undefined;
+  /** Directories whose free space /readyz checks: DATA_DIR and the local blob directory. */
+  readonly disks?: readonly string[] | undefined;
+  /** Less free space than this (bytes) is not ready. */
+  readonly minFreeBytes?: number | undefined;
+}
+
+/** The first directory with less than minFree bytes free, and what it has; undefined if none. */
+export async function lowDisk(dirs: readonly string[], minFree: number): Promise<{ path: string; freeBytes: number } | undefined> {
+  for (const path of new Set(dirs)) {
+    try {
+      const s = await statfs(path);
+      const freeBytes = s.bavail * s.bsize;
+      if (freeBytes < minFree) return { path, freeBytes };
+    } catch {
+      // A directory that cannot be inspected is the store's or blobs' check to report.
+    }
+  }
+  return undefined;
+}
+
+export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const checks = await Promise.allSettled([deps.store.ping(), deps.blobs.ping()]);
+    const [checks, low] = await Promise.all([Promise.allSettled([deps.store.ping(), deps.blobs.ping()]), lowDisk(deps.disks ?? [], deps.minFreeBytes ?? 0)]);
     const [store, blobs] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : String(c.reason instanceof Error ? c.reason.message : c.reason)));
-    const ready = checks.every((c) => c.status === 'fulfilled');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', store, blobs });
+    const full = deps.faults?.diskFull();
+    const disk = low
+      ? `full: ${low.path} has ${low.freeBytes} bytes free, under MIN_FREE_BYTES=${deps.minFreeBytes}`
+      : full
+        ? `full: ${full.path ?? 'a write'} failed for lack of space (${full.reason})`
+        : 'ok';
+    const ready = checks.every((c) => c.status === 'fulfilled') && disk === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', store, blobs, disk });
   });
 }

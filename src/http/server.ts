@@ -1,12 +1,12 @@
 import multipart from '@fastify/multipart';
 import type { Agenda } from 'agenda';
-import type { Registry } from 'prom-client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 
 import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
+import { classifyFault, faultError, STORE_RETRY_AFTER_SECONDS } from '../faults.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { requireToken } from './auth.js';
@@ -17,7 +17,7 @@ import { notificationRoutes } from './notifications.js';
 import { ownerRoutes } from './owners.js';
 import { scheduleRoutes } from './schedules.js';
 import { summaryChartRoutes, summaryRoutes } from './summaries.js';
-import { metricsRoute } from '../metrics.js';
+import { metricsRoute, type Metrics } from '../metrics.js';
 import type { NotifyHub } from '../notify/hub.js';
 import type { NotifierRoutes } from '../notify/notifier.js';
 import type { HttpDeps } from './deps.js';
@@ -57,7 +57,21 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
   });
   app.setErrorHandler((err: FastifyError | NightshiftError, request, reply) => {
+    // An upload refused mid-body leaves the rest unread on the socket: close it, or the next
+    // request on this keep-alive connection waits behind bytes nobody reads.
+    if (!request.raw.complete) void reply.header('Connection', 'close');
+    // A client's mistake answers as it is; a full disk or an unreachable store is a fault of a
+    // dependency (507 / 503 + Retry-After, logged once per outage by the monitor), not a 500.
+    if (!(err instanceof NightshiftError && err.status < 500)) {
+      const fault = deps.faults ? deps.faults.report(err, 'http') : classifyFault(err);
+      if (fault && (fault.kind === 'disk-full' || !(err instanceof NightshiftError))) {
+        const mapped = faultError(fault, err);
+        if (fault.kind === 'store-down') void reply.header('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+        return reply.code(mapped.status).send({ error: { code: mapped.code, message: mapped.message } });
+      }
+    }
     if (err instanceof NightshiftError) {
+      if (err.code === ErrorCodes.STORE_UNAVAILABLE) void reply.header('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
       return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
@@ -71,7 +85,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
 
   // The upload limits, in one place: one file of at most MAX_UPLOAD_BYTES and a few fields.
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10 } });
-  healthRoutes(app, deps);
+  healthRoutes(app, { ...deps, minFreeBytes: config.minFreeBytes });
   await app.register(
     async (api) => {
       if (config.apiToken) api.addHook('onRequest', requireToken(config.apiToken, { allowBasic: false, realm: 'nightshift api' }));
@@ -86,8 +100,26 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   );
   // Its own scope: the chart accepts a signed URL in place of the token (LINE cannot send one).
   await app.register(async (api) => summaryChartRoutes(api, deps), { prefix: '/api/v1' });
-  if (deps.metrics) metricsRoute(app, deps.metrics, config.apiToken);
+  if (deps.metrics) metricsRoute(app, deps.metrics.registry, { metricsToken: config.metricsToken, apiToken: config.apiToken });
   await notifierRoutes(app, deps, 'public');
   await mountDashboard(app, deps.agenda, config.apiToken);
+  return app;
+}
+
+/**
+ * A worker-only process's small server on METRICS_PORT: `/metrics` and `/healthz`, nothing
+ * else. Open only on loopback unless METRICS_TOKEN (or API_TOKEN) guards it.
+ */
+export async function buildMetricsHttp(deps: { config: Config; log: Logger; metrics: Metrics }): Promise<FastifyInstance> {
+  const { config } = deps;
+  if (!config.metricsToken && !config.apiToken && !LOOPBACK.test(config.host)) {
+    throw new NightshiftError(
+      ErrorCodes.CONFIG_INVALID,
+      `invalid configuration:\n  METRICS_TOKEN: required with METRICS_PORT when HOST is not loopback (HOST=${config.host}); set METRICS_TOKEN or bind HOST=127.0.0.1`,
+    );
+  }
+  const app = Fastify({ loggerInstance: deps.log.child({ component: 'metrics-http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  metricsRoute(app, deps.metrics.registry, { metricsToken: config.metricsToken, apiToken: config.apiToken });
   return app;
 }

@@ -97,9 +97,13 @@ export function openSqlite(path: string): Kysely<Database> {
   return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
 }
 
-export function openPostgres(url: string, log: Logger, max = 10): Kysely<Database> {
+/**
+ * A pool on `url`. `onError` is told when an idle client loses its server (default: a warning
+ * each); the service passes its fault monitor, which says once that the store is down.
+ */
+export function openPostgres(url: string, log: Logger, max = 10, onError?: (err: Error) => void): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max });
   // An idle client losing its server emits on the pool; unhandled, that would kill the process.
-  pool.on('error', (err) => log.warn({ err }, 'postgres idle client error'));
+  pool.on('error', onError ?? ((err) => log.warn({ err }, 'postgres idle client error')));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

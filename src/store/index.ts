@@ -14,6 +14,8 @@ export interface StoreOptions {
   readonly log: Logger;
   /** The order a file's steps are kept in (the registry's step order); unknown names go last. */
   readonly stepOrder?: readonly string[] | undefined;
+  /** PostgreSQL: told when an idle pooled connection loses its server (default: a warning each). */
+  readonly onConnectionError?: ((err: Error) => void) | undefined;
 }
 
 export async function createStore(database: Config['database'], options: StoreOptions): Promise<Store> {
@@ -22,7 +24,7 @@ export async function createStore(database: Config['database'], options: StoreOp
     case 'sqlite':
       return createSqliteStore(database.path, log, options.stepOrder);
     case 'postgres':
-      return createPostgresStore(database.url, log, options.stepOrder);
+      return createPostgresStore(database.url, log, options.stepOrder, options.onConnectionError);
     case 'mongodb':
       return createMongoStore(database.url, log, options.stepOrder);
   }

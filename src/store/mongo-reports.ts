@@ -119,6 +119,11 @@ export class MongoReports implements ReportQueries {
     return found;
   }
 
+  async countFilesByStatus(): Promise<Record<string, number>> {
+    const rows = await this.#files.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
+    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+  }
+
   #usage(match: Filter<FileDoc>): Promise<Array<{ _id: string; bytes: number }>> {
     return this.#files
       .aggregate<{ _id: string; bytes: number }>([

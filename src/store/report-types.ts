@@ -38,4 +38,6 @@ export interface ReportQueries {
   addDerivedBytes(fileId: string, bytes: number): Promise<void>;
   /** Of these file ids, the ones that exist (for orphan-blob detection). */
   existingFileIds(ids: readonly string[]): Promise<Set<string>>;
+  /** How many files are in each status (nightshift_files); statuses with none are absent. */
+  countFilesByStatus(): Promise<Record<string, number>>;
 }

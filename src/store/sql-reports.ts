@@ -150,5 +150,13 @@ export class SqlReports implements ReportQueries {
     }
     return found;
   }
-}
 
+  async countFilesByStatus(): Promise<Record<string, number>> {
+    const rows = await this.#db
+      .selectFrom('files')
+      .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, toNumber(r.n)]));
+  }
+}

@@ -278,7 +278,7 @@ export function createSqliteStore(path: string, log: Logger, stepOrder?: StepOrd
   }, stepOrder);
 }
 
-export function createPostgresStore(url: string, log: Logger, stepOrder?: StepOrder): SqlStore {
-  const db = openPostgres(url, log);
+export function createPostgresStore(url: string, log: Logger, stepOrder?: StepOrder, onConnectionError?: (err: Error) => void): SqlStore {
+  const db = openPostgres(url, log, 10, onConnectionError);
   return new SqlStore('postgres', db, () => runMigrations(db as Kysely<unknown>, 'postgres', log), stepOrder);
 }

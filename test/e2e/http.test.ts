@@ -28,7 +28,7 @@ describe('HTTP API (api role, SQLite)', () => {
     assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
     const ready = await fetch(`${svc.url}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', store: 'ok', blobs: 'ok' });
+    assert.deepEqual(await ready.json(), { status: 'ready', store: 'ok', blobs: 'ok', disk: 'ok' });
   });
 
   test('the API and the dashboard answer 401 without the token', async () => {

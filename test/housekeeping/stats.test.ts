@@ -72,8 +72,9 @@ describe('stats line', () => {
       assert.equal(typeof s.queueDepth, 'number');
 
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
-      assert.match(metrics, /^nightshift_jobs_processed [1-9]\d*$/m);
-      assert.match(metrics, /^nightshift_queue_depth \d+$/m);
+      // Issue 9: totals are counters labelled by job and outcome, and queue depth is per job.
+      assert.match(metrics, /^nightshift_jobs_total\{job="process-file",outcome="success"\} [1-9]\d*$/m);
+      assert.match(metrics, /^nightshift_queue_depth\{job="process-file"\} \d+$/m);
       assert.match(metrics, /^nightshift_jobs_concurrency \d+$/m);
     });
   });

@@ -114,6 +114,21 @@ export function reportConformance(ctx: () => { store: Store; other: Store; seed(
     assert.equal(await store.reports.usageOf(B), 25);
   });
 
+  test('reports: countFilesByStatus counts every file by status (seen from another connection too)', async () => {
+    const { store, other, seed } = ctx();
+    const before = await store.reports.countFilesByStatus();
+    const at = new Date(Date.UTC(2002, 0, 1));
+    await seed([
+      { id: randomUUID(), owner: null, status: 'failed', uploadedAt: at, steps: [] },
+      { id: randomUUID(), owner: null, status: 'failed', uploadedAt: at, steps: [] },
+      { id: randomUUID(), owner: null, status: 'completed', uploadedAt: at, steps: [] },
+    ]);
+    const after = await other.reports.countFilesByStatus();
+    const delta = (s: string) => (after[s] ?? 0) - (before[s] ?? 0);
+    assert.deepEqual({ failed: delta('failed'), completed: delta('completed'), processing: delta('processing'), uploaded: delta('uploaded') }, { failed: 2, completed: 1, processing: 0, uploaded: 0 });
+    for (const n of Object.values(after)) assert.equal(typeof n, 'number');
+  });
+
   test('reports: existingFileIds, findRunningSteps and findProcessingFiles', async () => {
     const { store, other, seed } = ctx();
     const base = Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 100) * 86_400_000;
