@@ -120,7 +120,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const jobLog = log.child({ job: def.name, jobId: String(job.attrs._id), ...(raw as object), attempt });
     const soft = new AbortController();
     const hard = new AbortController();
-    const softTimer = setTimeout(() => soft.abort(timeoutError(def.name, 'soft', opts.softTimeoutMs)), opts.softTimeoutMs);
+    // A soft limit of 0 is none: only the hard limit ends the attempt.
+    const softTimer = opts.softTimeoutMs > 0 ? setTimeout(() => soft.abort(timeoutError(def.name, 'soft', opts.softTimeoutMs)), opts.softTimeoutMs) : undefined;
     const hardTimer = setTimeout(() => hard.abort(timeoutError(def.name, 'hard', opts.timeoutMs)), opts.timeoutMs);
     const hardSignal = AbortSignal.any([hard.signal, shutdown.signal]);
     const signal = AbortSignal.any([soft.signal, hardSignal]);

@@ -60,7 +60,7 @@ export const JOB_KNOBS = [
   { option: 'attempts', suffix: 'ATTEMPTS', min: 1, max: 1_000, doc: 'attempts in all, including the first' },
   { option: 'backoffMs', suffix: 'BACKOFF_MS', min: 0, max: 86_400_000, doc: 'delay before the first retry (ms), doubling each retry' },
   { option: 'timeoutMs', suffix: 'TIMEOUT_MS', min: 100, max: 86_400_000, doc: 'hard time limit of one attempt (ms): it fails with STEP_TIMEOUT' },
-  { option: 'softTimeoutMs', suffix: 'SOFT_TIMEOUT_MS', min: 50, max: 86_400_000, doc: "soft limit (ms): the job's signal fires so it can stop cleanly (default 90 % of the hard limit)" },
+  { option: 'softTimeoutMs', suffix: 'SOFT_TIMEOUT_MS', min: 0, max: 86_400_000, doc: "soft limit (ms): the job's signal fires so it can stop cleanly (default 90 % of the hard limit; 0: none)" },
   { option: 'priority', suffix: 'PRIORITY', min: -20, max: 20, doc: 'higher runs first among due jobs' },
 ] as const satisfies ReadonlyArray<{ option: keyof JobOptions; suffix: string; min: number; max: number; doc: string }>;
 
@@ -92,7 +92,7 @@ export function parseJobOptions(
     const timeoutMs = set.timeoutMs ?? base.timeoutMs;
     // A new hard limit moves the default soft limit with it.
     const softTimeoutMs = set.softTimeoutMs ?? (set.timeoutMs !== undefined ? Math.floor(timeoutMs * 0.9) : base.softTimeoutMs);
-    if (softTimeoutMs >= timeoutMs) {
+    if (softTimeoutMs !== 0 && softTimeoutMs >= timeoutMs) {
       issues.push({ key: `${prefix}_SOFT_TIMEOUT_MS`, message: `must be below ${prefix}_TIMEOUT_MS (${timeoutMs} ms), got ${softTimeoutMs}` });
     }
     options.set(job.name, { ...base, ...set, timeoutMs, softTimeoutMs });

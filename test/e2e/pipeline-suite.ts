@@ -124,6 +124,8 @@ export function pipelineSuite(name: string, makeEnv: () => Promise<{ env: Record
       svc = await startTestService({
         ...made.env,
         JOB_OCR_TIMEOUT_MS: '4000',
+        // No soft limit: this is about the hard one terminating a worker that would not stop.
+        JOB_OCR_SOFT_TIMEOUT_MS: '0',
         JOB_ANALYZE_MAX_HEAP_MB: '16',
         JOB_THUMBNAIL_MAX_TASKS_PER_WORKER: '1',
       });

@@ -77,8 +77,37 @@ export function fileRecord(id: string, filename: string, size: number): FileReco
   };
 }
 
-export function stepContext<N extends StepName>(name: N, config: Config, blobs: BlobStore, signal: AbortSignal = new AbortController().signal): JobContext<N> {
+/**
+ * The engine's limits of one attempt, as the engine sets them (src/engine/engine.ts), started
+ * when the step first asks for a signal, so a context made before a warm-up run is not spent.
+ */
+function attemptLimits(name: string, options: { timeoutMs: number; softTimeoutMs: number }): { soft(): AbortSignal; hard(): AbortSignal } {
+  let started: { soft: AbortSignal; hard: AbortSignal } | undefined;
+  const start = () => {
+    if (started) return started;
+    const key = `JOB_${name.toUpperCase()}`;
+    const hard = AbortSignal.any([timeoutSignal(options.timeoutMs, `${name} took longer than its time limit of ${options.timeoutMs} ms (${key}_TIMEOUT_MS)`)]);
+    const soft = options.softTimeoutMs > 0 ? AbortSignal.any([hard, timeoutSignal(options.softTimeoutMs, `${name} passed its soft time limit`)]) : hard;
+    return (started = { soft, hard });
+  };
+  return { soft: () => start().soft, hard: () => start().hard };
+}
+
+function timeoutSignal(ms: number, message: string): AbortSignal {
+  const c = new AbortController();
+  setTimeout(() => c.abort(new NightshiftError(ErrorCodes.STEP_TIMEOUT, message)), ms).unref();
+  return c.signal;
+}
+
+export function stepContext<N extends StepName>(name: N, config: Config, blobs: BlobStore, signal?: AbortSignal): JobContext<N> {
+  const limits = attemptLimits(name, config.jobs[name]);
   return {
+    get signal() {
+      return signal ?? limits.soft();
+    },
+    get hardSignal() {
+      return signal ?? limits.hard();
+    },
     jobId: `test-${name}`,
     name,
     data: { fileId: 'f1' } as JobContext<N>['data'],
@@ -86,8 +115,6 @@ export function stepContext<N extends StepName>(name: N, config: Config, blobs: 
     maxAttempts: 3,
     options: config.jobs[name],
     log: createLogger('silent'),
-    signal,
-    hardSignal: signal,
     heartbeat: async () => {},
     services: {
       config,

@@ -106,7 +106,7 @@ describe('ocr', () => {
     const tmp = await createTempDir();
     try {
       // The limit is read per run; the pool (keyed by its own knobs) is the same for both configs.
-      const limited = stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', JOB_OCR_TIMEOUT_MS: '1500', OCR_MODE: 'always' }), dirBlobStore(tmp.dir));
+      const limited = stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', JOB_OCR_TIMEOUT_MS: '1500', JOB_OCR_SOFT_TIMEOUT_MS: '0', OCR_MODE: 'always' }), dirBlobStore(tmp.dir));
       const unlimited = stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', OCR_MODE: 'always' }), dirBlobStore(tmp.dir));
       const run = (bytes: Buffer, ctx = limited) => ocrStep.run({ file: fileRecord('f1', 'x.png', bytes.length), bytes, ctx });
       await run(await textImage(['warm up']), unlimited);
