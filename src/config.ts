@@ -59,6 +59,8 @@ export interface Config {
   readonly summaryTimeZone: string;
   /** Seconds between two stats lines in worker roles. */
   readonly statsIntervalSeconds: number;
+  /** ms between two heartbeats of a process in the workers registry; 3 missed beats make it stale. */
+  readonly workerHeartbeatMs: number;
   /** One per periodic job (cleanup-stuck, daily-summary, quota-check); `every: null` is off. */
   readonly schedules: readonly Schedule[];
   /** Retention of what cleanup-stuck purges. */
@@ -130,6 +132,7 @@ const EnvSchema = z.object({
   SUMMARY_LOCAL_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h), e.g. 09:00').default(defaults.SUMMARY_LOCAL_TIME),
   SUMMARY_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as Asia/Tokyo').default(defaults.SUMMARY_TIMEZONE),
   STATS_INTERVAL_SECONDS: int(1, 3600).default(defaults.STATS_INTERVAL_SECONDS),
+  WORKER_HEARTBEAT_MS: int(100, 600_000).default(defaults.WORKER_HEARTBEAT_MS),
   RETENTION_JOBS_DAYS: int(1, 36_500).default(defaults.RETENTION_JOBS_DAYS),
   RETENTION_NOTIFICATIONS_DAYS: int(1, 36_500).default(defaults.RETENTION_NOTIFICATIONS_DAYS),
   ORPHAN_BLOB_MIN_AGE_HOURS: int(1, 87_600).default(defaults.ORPHAN_BLOB_MIN_AGE_HOURS),
@@ -222,6 +225,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
     summaryLocalTime: e.SUMMARY_LOCAL_TIME,
     summaryTimeZone: e.SUMMARY_TIMEZONE,
     statsIntervalSeconds: e.STATS_INTERVAL_SECONDS,
+    workerHeartbeatMs: e.WORKER_HEARTBEAT_MS,
     schedules,
     retention: {
       jobsDays: e.RETENTION_JOBS_DAYS,

@@ -21,6 +21,9 @@ import { isStep } from './pipeline/step.js';
 import { registry } from './registry.js';
 import { syncSchedules } from './schedules/sync.js';
 import { createStore } from './store/index.js';
+import { createOperations, pipelineJobNames, type Operations } from './ops/index.js';
+import { startHeartbeat, type Heartbeat } from './ops/heartbeat.js';
+import { pausedJobsCache } from './ops/pauses.js';
 import type { Store } from './store/types.js';
 
 /**
@@ -38,6 +41,8 @@ export interface Service {
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly engine: Engine;
+  /** The operator's controls and bulk work (what the API's ops routes and the CLI call). */
+  readonly ops: Operations;
   /** Present for the all and api roles. */
   readonly http: FastifyInstance | undefined;
   /** The address the API listens on, e.g. http://127.0.0.1:3000. */
@@ -115,7 +120,12 @@ export async function startService(config: Config, log: Logger): Promise<Service
       }
     }
     const services = { config, store, blobs, notify, steps };
+    const paused = pausedJobsCache(store.controls, pipelineJobNames(steps));
+    // Stopped after the engine drained (closers run in reverse): the row shows the drain's runs.
+    let heartbeat: Heartbeat | undefined;
+    closers.push({ name: 'heartbeat', close: async () => heartbeat?.stop() });
     const engine = await createEngine({
+      pausedJobs: paused.get,
       backend: await createEngineBackend(engineDatabase(config.database), { redisUrl: config.redisUrl, log }),
       jobs: registered,
       serve,
@@ -131,6 +141,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     });
     engineRef = engine;
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
+    const ops = createOperations({ config, store, engine, notify, steps, log: log.child({ component: 'ops' }) });
 
     // Listening from here, so the counts cover every run of this worker; the timer starts with the worker loop.
     const stats =
@@ -148,7 +159,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     let http: FastifyInstance | undefined;
     let url: string | undefined;
     if (serveApi) {
-      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics: stats?.registry, notifiers: registry.notifiers });
+      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, ops, metrics: stats?.registry, notifiers: registry.notifiers });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });
@@ -158,12 +169,17 @@ export async function startService(config: Config, log: Logger): Promise<Service
     }
     if (config.role !== 'api') {
       // A worker keeps the schedules of the jobs it serves.
-      await syncSchedules(engine.agenda, config.schedules.filter((sc) => serve.has(sc.job)), log.child({ component: 'schedules' }));
+      // Config sets the cron, the operator's stored pauses win: then every paused job's rows are disabled.
+      const pauses = await ops.controls.pauses();
+      await syncSchedules(engine.agenda, config.schedules.filter((sc) => serve.has(sc.job)), log.child({ component: 'schedules' }), pauses.schedules);
+      await ops.controls.apply(pauses);
       await engine.start();
       stats?.start();
       const sweeper = startOutboxSweeper(store, engine, log);
       closers.push({ name: 'outbox-sweeper', close: async () => sweeper.stop() });
     }
+
+    heartbeat = await startHeartbeat({ store, engine, controls: ops.controls, id: workerName, role: config.role, intervalMs: config.workerHeartbeatMs, log: log.child({ component: 'heartbeat' }) });
 
     log.info(
       { role: config.role, url, database: config.database.kind, storage: config.storage.kind, jobs: config.role === 'api' ? [] : [...serve] },
@@ -175,6 +191,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       store,
       blobs,
       engine,
+      ops,
       http,
       url,
       stop: () => (stopping ??= closeAll().then(() => log.info('nightshift stopped'))),

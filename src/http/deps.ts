@@ -7,6 +7,7 @@ import type { Enqueue } from '../engine/job.js';
 import type { Logger } from '../logger.js';
 import type { NotifyHub } from '../notify/hub.js';
 import type { NotifierDefinition } from '../notify/notifier.js';
+import type { Operations } from '../ops/index.js';
 import type { Store } from '../store/types.js';
 
 /** What the HTTP routes are given. */
@@ -18,6 +19,8 @@ export interface HttpDeps {
   readonly agenda: Agenda;
   readonly enqueue: Enqueue;
   readonly notify: NotifyHub;
+  /** The operator's controls and bulk work (workers, pauses, reprocess, stats routes). */
+  readonly ops: Operations;
   /** The stats gauges (worker roles): served at GET /metrics when present. */
   readonly metrics?: Registry | undefined;
   /** Every notifier of the registry: the API's channel enums and owner addresses, and their own routes. */
