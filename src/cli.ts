@@ -7,8 +7,14 @@ import { NightshiftError, toError } from './errors.js';
 import { createLogger } from './logger.js';
 import { startService } from './service.js';
 import { handleSignals } from './shutdown.js';
+import { registerVerbs } from './cli/index.js';
+import { VERSION } from './version.js';
 
-const program = new Command('nightshift').description('Background work for upload-driven apps: file pipeline, housekeeping, notifications.');
+const program = new Command('nightshift')
+  .description('Background work for upload-driven apps: file pipeline, housekeeping, notifications.')
+  .version(VERSION)
+  // Bad usage exits 2 (help and --version 0), as the operator verbs do.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('start')
@@ -37,5 +43,7 @@ program
       process.exit(1);
     }
   });
+
+registerVerbs(program);
 
 await program.parseAsync(process.argv);
