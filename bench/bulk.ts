@@ -37,7 +37,7 @@ async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function openEngine(url: string): Promise<{ engine: Engine; store: Store; close(): Promise<void> }> {
+async function openEngine(url: string): Promise<{ engine: Engine; store: Store; close: () => Promise<void> }> {
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent' }, 'api');
   const store = await createStore(config.database, { log });
   await store.migrate();

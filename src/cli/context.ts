@@ -9,7 +9,7 @@ import { ErrorCodes, NightshiftError, toError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { scheduleDelivery } from '../notify/delivery.js';
 import { createHub, type NotifyHub } from '../notify/hub.js';
-import { createOperations, pipelineJobNames, type Operations } from '../ops/index.js';
+import { createOperations, type Operations,pipelineJobNames } from '../ops/index.js';
 import { pausedJobsCache } from '../ops/pauses.js';
 import { isStep } from '../pipeline/step.js';
 import { loadConfig, registry } from '../registry.js';
@@ -62,13 +62,14 @@ export async function openContext(): Promise<CliContext & { close(): Promise<voi
     const blobs = await createBlobStore(config.storage, { log });
     closers.push(() => blobs.close());
     const notifiers = new Map(config.notifiers.map((n) => [n.name, n.create({ log })] as const));
-    let engineRef: Engine | undefined;
+    // The hub schedules deliveries through the engine, made next.
+    const engineRef: { current?: Engine } = {};
     const notify = createHub({
       config: config.notify,
       store,
       notifiers,
       renderContext: { publicUrl: config.publicUrl },
-      schedule: (n, at) => scheduleDelivery(engineRef!.enqueue, n, at),
+      schedule: (n, at) => scheduleDelivery(engineRef.current!.enqueue, n, at),
       log,
     });
     closers.push(() => notify.close());
@@ -84,7 +85,7 @@ export async function openContext(): Promise<CliContext & { close(): Promise<voi
       name,
       pausedJobs: pausedJobsCache(store.controls, pipelineJobNames(steps)).get,
     });
-    engineRef = engine;
+    engineRef.current = engine;
     closers.push(() => engine.stop(0));
     // Wake-ups for what this process enqueues (MongoDB over Redis; the others wake from the database).
     await engine.startPublishing();
@@ -109,7 +110,7 @@ function safeUser(): string {
  * problem exits 2, anything else 1, and the message goes to stderr.
  */
 export async function withContext(fn: (ctx: CliContext) => Promise<number | void>): Promise<never> {
-  let code: number = Exit.OK;
+  let code: number;
   let ctx: Awaited<ReturnType<typeof openContext>> | undefined;
   try {
     ctx = await openContext();

@@ -9,7 +9,7 @@ import { createLogger } from '../logger.js';
 import { loadConfig } from '../registry.js';
 import { createStore } from '../store/index.js';
 import { Exit, fail } from './context.js';
-import { printJson, printLine, printTable, type OutputOptions } from './output.js';
+import { type OutputOptions,printJson, printLine, printTable } from './output.js';
 
 export interface Check {
   /** What was checked: config, store, blobs, smtp, line, webhook:<name>, slack:<name>. */

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { presentFile } from '../http/present.js';
 import type { FileStatus } from '../store/types.js';
 import { FILE_STATUSES } from '../store/types.js';
-import { UsageError, withContext, Exit } from './context.js';
-import { printJson, printLine, printTable, progressBar, type OutputOptions } from './output.js';
+import { Exit,UsageError, withContext } from './context.js';
+import { type OutputOptions,printJson, printLine, printTable, progressBar } from './output.js';
 
 const status = (s: string | undefined): FileStatus | undefined => {
   if (s === undefined) return undefined;

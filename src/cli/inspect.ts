@@ -4,7 +4,7 @@ import type { JobName } from '../engine/payloads.js';
 import { presentPauses, presentWorker } from '../http/ops.js';
 import { registry } from '../registry.js';
 import { UsageError, withContext } from './context.js';
-import { ago, printJson, printLine, printTable, type OutputOptions } from './output.js';
+import { ago, type OutputOptions,printJson, printLine, printTable } from './output.js';
 
 const checkJob = (name: string | undefined): JobName | undefined => {
   if (name === undefined) return undefined;

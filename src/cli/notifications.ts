@@ -4,7 +4,7 @@ import { presentNotification } from '../http/notifications.js';
 import type { ChannelName } from '../notify/notifier.js';
 import type { NotificationStatus } from '../store/outbox-types.js';
 import { Exit, UsageError, withContext } from './context.js';
-import { printJson, printLine, printTable, progressBar, type OutputOptions } from './output.js';
+import { type OutputOptions,printJson, printLine, printTable, progressBar } from './output.js';
 
 const STATUSES: readonly NotificationStatus[] = ['queued', 'sent', 'failed', 'dead'];
 

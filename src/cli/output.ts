@@ -36,12 +36,12 @@ export function ago(at: Date | null, now = new Date()): string {
  * A progress bar on stderr (also when stderr is not a terminal, so logs of scripted runs show
  * it); none with --json. Returns the update function and a stop.
  */
-export function progressBar(options: OutputOptions, label: string): { update(done: number, total: number): void; stop(): void } {
+export function progressBar(options: OutputOptions, label: string): { readonly update: (done: number, total: number) => void; readonly stop: () => void } {
   if (options.json) return { update: () => undefined, stop: () => undefined };
   const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {percentage}%`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 500, hideCursor: true });
   let started = false;
   return {
-    update(done, total) {
+    update: (done, total) => {
       if (!started) {
         bar.start(total, done);
         started = true;
@@ -50,7 +50,7 @@ export function progressBar(options: OutputOptions, label: string): { update(don
         bar.update(done);
       }
     },
-    stop() {
+    stop: () => {
       if (started) bar.stop();
     },
   };

@@ -44,7 +44,7 @@ export function bulkRepository(repository: JobRepository): BulkJobRepository {
           updatedAt: now,
         }));
         // The collection's document type is upstream's; these are the fields its saveJob writes.
-        const r = await repository.collection.insertMany(docs as unknown as Parameters<typeof repository.collection.insertMany>[0], { ordered: false });
+        const r = await repository.collection.insertMany(docs, { ordered: false });
         return r.insertedCount;
       },
     };

@@ -125,11 +125,9 @@ export function createMaintenance(agenda: Agenda, lockLifetimes: ReadonlyMap<Job
     async removeWaiting(name) {
       const { jobs } = await agenda.queryJobs({ name });
       const waiting = jobs.filter((j) => !j.lockedAt && j.nextRunAt != null && !j.repeatInterval && !j.repeatAt && j.type !== 'single');
-      let removed = 0;
       for (let i = 0; i < waiting.length; i += REMOVE_CHUNK) {
-        removed += await agenda.db.removeJobs({ ids: waiting.slice(i, i + REMOVE_CHUNK).map((j) => j._id) });
+        await agenda.db.removeJobs({ ids: waiting.slice(i, i + REMOVE_CHUNK).map((j) => j._id) });
       }
-      void removed;
       return waiting.map((j) => (j.data ?? {}) as Record<string, unknown>);
     },
     overview: () => agenda.getJobsOverview(),

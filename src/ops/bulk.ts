@@ -1,9 +1,9 @@
+import type { Config } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import type { JobName } from '../engine/payloads.js';
 import type { Logger } from '../logger.js';
 import type { NotifyHub } from '../notify/hub.js';
 import { failFile } from '../pipeline/settle.js';
-import type { Config } from '../config.js';
 import type { FileFilter } from '../store/ops-types.js';
 import type { StepName, Store } from '../store/types.js';
 

@@ -1,10 +1,10 @@
 import type { Config } from '../config.js';
 import type { Engine } from '../engine/engine.js';
-import type { JobName, JobPayloads } from '../engine/payloads.js';
+import type { JobName } from '../engine/payloads.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { findScheduleJob } from '../schedules/sync.js';
 import type { Store } from '../store/types.js';
-import { jobControlKey, PIPELINE, readPauses, scheduleControlKey, type PauseSet } from './pauses.js';
+import { jobControlKey, type PauseSet,PIPELINE, readPauses, scheduleControlKey } from './pauses.js';
 
 export interface ControlDeps {
   readonly store: Store;
@@ -93,7 +93,7 @@ export function createControls(deps: ControlDeps) {
     /** Run a periodic job now, once, outside its schedule (recorded as a manual run). */
     async runSchedule(name: string): Promise<void> {
       const s = checkSchedule(name);
-      await engine.enqueue(s.job, { manual: true } as JobPayloads[typeof s.job]);
+      await engine.enqueue(s.job, { manual: true });
     },
   };
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess,spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { textImage } from '../helpers/images.js';
-import { getFile, upload, type ApiFile } from '../helpers/service.js';
+import { type ApiFile,getFile, upload } from '../helpers/service.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 
@@ -55,8 +55,8 @@ export function opsSuite(name: string, make: () => Promise<OpsTarget>): void {
     const spawnService = (role: 'api' | 'worker'): Proc => {
       const child = spawn(process.execPath, [CLI, 'start', '--role', role], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
       const proc: Proc = { child, exited: new Promise((r) => child.on('exit', (code) => r(code))), output: '' };
-      child.stdout!.on('data', (d: Buffer) => (proc.output += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (proc.output += d.toString()));
+      child.stdout.on('data', (d: Buffer) => (proc.output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (proc.output += d.toString()));
       return proc;
     };
     const started = (p: Proc) => waitFor('a process to start', 60_000, async () => /nightshift started/.test(p.output) || (p.child.exitCode !== null ? Promise.reject(new Error(p.output)) : false));
