@@ -142,6 +142,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
     engineRef = engine;
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
     const ops = createOperations({ config, store, engine, notify, steps, log: log.child({ component: 'ops' }) });
+    // In the registry before it takes work.
+    heartbeat = await startHeartbeat({ store, engine, controls: ops.controls, id: workerName, role: config.role, intervalMs: config.workerHeartbeatMs, log: log.child({ component: 'heartbeat' }) });
 
     // Listening from here, so the counts cover every run of this worker; the timer starts with the worker loop.
     const stats =
@@ -178,8 +180,6 @@ export async function startService(config: Config, log: Logger): Promise<Service
       const sweeper = startOutboxSweeper(store, engine, log);
       closers.push({ name: 'outbox-sweeper', close: async () => sweeper.stop() });
     }
-
-    heartbeat = await startHeartbeat({ store, engine, controls: ops.controls, id: workerName, role: config.role, intervalMs: config.workerHeartbeatMs, log: log.child({ component: 'heartbeat' }) });
 
     log.info(
       { role: config.role, url, database: config.database.kind, storage: config.storage.kind, jobs: config.role === 'api' ? [] : [...serve] },
