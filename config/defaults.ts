@@ -55,6 +55,8 @@ export const defaults = {
   SUMMARY_TIMEZONE: 'UTC',
   /** Seconds between two stats log lines of a worker (in-process timer, not persisted). */
   STATS_INTERVAL_SECONDS: 30,
+  /** How often every process refreshes its row in the workers registry (ms); three missed beats make it stale. */
+  WORKER_HEARTBEAT_MS: 5_000,
   /**
    * Timezone periodic jobs' cron is read in (SCHEDULE_<JOB>_TIMEZONE per job). Each periodic job's
    * default schedule is in its definition in jobs/; SCHEDULE_<JOB> overrides it (cron, ms,

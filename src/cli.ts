@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 
 import { Command, Option } from 'commander';
 
+import { registerVerbs } from './cli/index.js';
 import type { Config, Role } from './config.js';
 import { NightshiftError, toError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -11,6 +12,7 @@ import { loadConfig, registry } from './registry.js';
 import { startService } from './service.js';
 import { handleSignals } from './shutdown.js';
 import { createStore } from './store/index.js';
+import { VERSION } from './version.js';
 
 /** Config for a person at a terminal: on error, the message names the key, no stack, exit 2. */
 function configOrExit(role: Role, jobs?: string): Config {
@@ -22,7 +24,11 @@ function configOrExit(role: Role, jobs?: string): Config {
   }
 }
 
-const program = new Command('nightshift').description('Background work for upload-driven apps: file pipeline, housekeeping, notifications.');
+const program = new Command('nightshift')
+  .description('Background work for upload-driven apps: file pipeline, housekeeping, notifications.')
+  .version(VERSION)
+  // Bad usage exits 2 (help and --version 0), as the operator verbs do.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('start')
@@ -67,5 +73,6 @@ program
       process.exit(1);
     }
   });
+registerVerbs(program);
 
 await program.parseAsync(process.argv);

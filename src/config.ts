@@ -67,6 +67,8 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** MIN_FREE_BYTES: /readyz fails when the data or blob directory has less free space, bytes. */
   readonly minFreeBytes: number;
+  /** ms between two heartbeats of a process in the workers registry; 3 missed beats make it stale. */
+  readonly workerHeartbeatMs: number;
   /** One per periodic job (cleanup-stuck, daily-summary, quota-check); `every: null` is off. */
   readonly schedules: readonly Schedule[];
   /** Retention of what cleanup-stuck purges. */
@@ -144,6 +146,7 @@ const EnvSchema = z.object({
   SUMMARY_LOCAL_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h), e.g. 09:00').default(defaults.SUMMARY_LOCAL_TIME),
   SUMMARY_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as Asia/Tokyo').default(defaults.SUMMARY_TIMEZONE),
   STATS_INTERVAL_SECONDS: int(1, 3600).default(defaults.STATS_INTERVAL_SECONDS),
+  WORKER_HEARTBEAT_MS: int(100, 600_000).default(defaults.WORKER_HEARTBEAT_MS),
   RETENTION_JOBS_DAYS: int(1, 36_500).default(defaults.RETENTION_JOBS_DAYS),
   RETENTION_NOTIFICATIONS_DAYS: int(1, 36_500).default(defaults.RETENTION_NOTIFICATIONS_DAYS),
   ORPHAN_BLOB_MIN_AGE_HOURS: int(1, 87_600).default(defaults.ORPHAN_BLOB_MIN_AGE_HOURS),
@@ -245,6 +248,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
     metricsToken: e.METRICS_TOKEN,
     metricsPort: e.METRICS_PORT,
     minFreeBytes: e.MIN_FREE_BYTES,
+    workerHeartbeatMs: e.WORKER_HEARTBEAT_MS,
     schedules,
     retention: {
       jobsDays: e.RETENTION_JOBS_DAYS,

@@ -24,6 +24,9 @@ import { isStep } from './pipeline/step.js';
 import { registry } from './registry.js';
 import { syncSchedules } from './schedules/sync.js';
 import { createStore } from './store/index.js';
+import { createOperations, pipelineJobNames, type Operations } from './ops/index.js';
+import { startHeartbeat, type Heartbeat } from './ops/heartbeat.js';
+import { pausedJobsCache } from './ops/pauses.js';
 import type { Store } from './store/types.js';
 
 /**
@@ -41,6 +44,8 @@ export interface Service {
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly engine: Engine;
+  /** The operator's controls and bulk work (what the API's ops routes and the CLI call). */
+  readonly ops: Operations;
   /** Present for the all and api roles. */
   readonly http: FastifyInstance | undefined;
   /** The address the API listens on, e.g. http://127.0.0.1:3000. */
@@ -105,8 +110,11 @@ export async function startService(config: Config, log: Logger): Promise<Service
         return Object.fromEntries((await agendaRef.getJobsOverview()).map((o) => [o.name, o.queued]));
       },
       filesByStatus: () => store.reports.countFilesByStatus(),
-      // The workers registry (store.workers) arrives with the operator controls; until then no series.
-      workersByState: undefined,
+      workersByState: async () => {
+        const counts = { alive: 0, stale: 0 };
+        for (const w of await store.workers.list(new Date())) counts[w.state]++;
+        return counts;
+      },
       onReadError: (err, gauge) => {
         if (!faults.report(err, 'metrics')) log.debug({ err: toError(err), gauge }, 'metrics: store read failed');
       },
@@ -146,7 +154,12 @@ export async function startService(config: Config, log: Logger): Promise<Service
       }
     }
     const services = { config, store, blobs, notify, steps };
+    const paused = pausedJobsCache(store.controls, pipelineJobNames(steps));
+    // Stopped after the engine drained (closers run in reverse): the row shows the drain's runs.
+    let heartbeat: Heartbeat | undefined;
+    closers.push({ name: 'heartbeat', close: async () => heartbeat?.stop() });
     const engine = await createEngine({
+      pausedJobs: paused.get,
       backend: await namingKey(config, 'DATABASE_URL', () =>
         createEngineBackend(engineDatabase(config.database), {
           redisUrl: config.redisUrl,
@@ -187,6 +200,9 @@ export async function startService(config: Config, log: Logger): Promise<Service
     closers.push({ name: 'observer', close: async () => stopObserving() });
     // --- end ops ---
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
+    const ops = createOperations({ config, store, engine, notify, steps, log: log.child({ component: 'ops' }) });
+    // In the registry before it takes work.
+    heartbeat = await startHeartbeat({ store, engine, controls: ops.controls, id: workerName, role: config.role, intervalMs: config.workerHeartbeatMs, log: log.child({ component: 'heartbeat' }) });
 
     // Listening from here, so the counts cover every run of this worker; the timer starts with the worker loop.
     const stats =
@@ -205,7 +221,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     let url: string | undefined;
     if (serveApi) {
       const disks = [config.dataDir, ...(config.storage.kind === 'local' ? [config.storage.dir] : [])];
-      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, metrics, faults, disks, notifiers: registry.notifiers });
+      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, ops, metrics, faults, disks, notifiers: registry.notifiers });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });
@@ -222,7 +238,10 @@ export async function startService(config: Config, log: Logger): Promise<Service
     // --- end ops ---
     if (config.role !== 'api') {
       // A worker keeps the schedules of the jobs it serves.
-      await syncSchedules(engine.agenda, config.schedules.filter((sc) => serve.has(sc.job)), log.child({ component: 'schedules' }));
+      // Config sets the cron, the operator's stored pauses win: then every paused job's rows are disabled.
+      const pauses = await ops.controls.pauses();
+      await syncSchedules(engine.agenda, config.schedules.filter((sc) => serve.has(sc.job)), log.child({ component: 'schedules' }), pauses.schedules);
+      await ops.controls.apply(pauses);
       await engine.start();
       stats?.start();
       const sweeper = startOutboxSweeper(store, engine, log);
@@ -239,6 +258,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       store,
       blobs,
       engine,
+      ops,
       http,
       url,
       stop: () => (stopping ??= closeAll().then(() => log.info('nightshift stopped'))),

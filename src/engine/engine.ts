@@ -1,9 +1,11 @@
-import { Agenda, type Job } from 'agenda';
+import { Agenda, toJobId, type Job } from 'agenda';
 
 import { raceAbort } from '../abort.js';
 import { ErrorCodes, NightshiftError, PermanentError, RetryLaterError, isPermanent, isUserError, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { RunningJob } from '../store/ops-types.js';
 import type { EngineBackend } from './backends.js';
+import { bulkRepository } from './bulk.js';
 import { lockLifetimeMs, type Enqueue, type JobContext, type JobDefinition, type JobName, type JobOptions, type JobPayloads, type JobServices } from './job.js';
 import { createMaintenance, type EngineMaintenance } from './maintenance.js';
 import { jobEnvPrefix } from './options.js';
@@ -26,6 +28,11 @@ export interface EngineOptions {
   readonly pollIntervalMs: number;
   /** Name of this process in Agenda's lastModifiedBy. */
   readonly name: string;
+  /**
+   * The job names paused by the operator (short-cached by the caller): enqueue stores jobs of a
+   * paused name already disabled, so they wait. Default: nothing is paused.
+   */
+  readonly pausedJobs?: () => Promise<ReadonlySet<string>>;
   /** Told once when a job has failed for good (after onFailed). */
   readonly onJobFailed?: (def: JobDefinition, ctx: JobContext, error: Error) => Promise<void>;
 }
@@ -33,6 +40,12 @@ export interface EngineOptions {
 export interface Engine {
   readonly agenda: Agenda;
   readonly enqueue: Enqueue;
+  /**
+   * Enqueue many jobs of one name through the backend's bulk path: one statement per batch of
+   * `batchSize` (default 1,000), never one save per job. Jobs of a paused name are stored
+   * paused. `onBatch` is told the running total after each batch. Returns how many were enqueued.
+   */
+  enqueueMany<N extends JobName>(name: N, payloads: readonly JobPayloads[N][], options?: EnqueueManyOptions): Promise<number>;
   readonly maintenance: EngineMaintenance;
   /** The jobs this process runs, with their options. */
   readonly served: readonly RegisteredJob[];
@@ -50,6 +63,14 @@ export interface Engine {
   stop(timeoutMs: number): Promise<void>;
   /** Runs under way in this process right now. */
   running(): number;
+  /** The runs under way in this process, for its heartbeat. */
+  runningJobs(): RunningJob[];
+}
+
+export interface EnqueueManyOptions {
+  /** Jobs per statement (default 1,000). */
+  readonly batchSize?: number;
+  onBatch?(enqueued: number): void;
 }
 
 /**
@@ -88,15 +109,40 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   const shutdown = new AbortController();
   let active = 0;
+  const runs = new Map<string, RunningJob>();
+  const pausedJobs = options.pausedJobs ?? (async () => new Set<string>());
+  const bulk = bulkRepository(backend.backend.repository);
+  const channel = backend.notificationChannel ?? backend.backend.notificationChannel;
 
   const enqueue: Enqueue = async (name, payload, opts) => {
     // Set here, not by create(): a job this process does not serve is not defined in Agenda.
     const job = agenda.create(name, payload).priority(byName.get(name)?.options.priority ?? 0);
+    if ((await pausedJobs()).has(name)) job.disable();
     if (opts?.uniqueBy !== undefined) {
       job.unique({ [`data.${opts.uniqueBy}`]: (payload as Record<string, unknown>)[opts.uniqueBy] });
     }
     if (opts?.runAt !== undefined) job.schedule(opts.runAt);
     await job.save();
+  };
+  const enqueueMany: Engine['enqueueMany'] = async (name, payloads, opts) => {
+    const size = Math.max(1, opts?.batchSize ?? 1_000);
+    const priority = byName.get(name)?.options.priority ?? 0;
+    let enqueued = 0;
+    for (let i = 0; i < payloads.length; i += size) {
+      const disabled = (await pausedJobs()).has(name);
+      const nextRunAt = new Date();
+      enqueued += await bulk.insertJobs(
+        payloads.slice(i, i + size).map((data) => ({ name, data, priority, nextRunAt, disabled })),
+        options.name,
+      );
+      // SQLite records a wake-up and PostgreSQL's trigger notifies in the insert itself; MongoDB's
+      // Redis channel hears of new jobs only when told (a change stream sees the inserts).
+      if (!disabled && backend.backend.name === 'MongoDB' && channel?.state === 'connected') {
+        await channel.publish({ jobId: toJobId(`bulk:${name}`), jobName: name, nextRunAt, priority, timestamp: new Date(), source: 'bulk' });
+      }
+      opts?.onBatch?.(enqueued);
+    }
+    return enqueued;
   };
   const maintenance = createMaintenance(agenda, new Map(options.jobs.map((j) => [j.definition.name, lockLifetimeMs(j.options)] as const)));
   const services: JobServices = { ...options.services, enqueue, maintenance };
@@ -141,6 +187,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       services,
     };
     active++;
+    const runKey = ctx.jobId;
+    const fileId = (raw as { fileId?: unknown }).fileId;
+    runs.set(runKey, { job: def.name, jobId: runKey, fileId: typeof fileId === 'string' ? fileId : null, startedAt: new Date(), attempt });
     const started = performance.now();
     try {
       if (!parsed.success) {
@@ -172,16 +221,17 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       clearTimeout(softTimer);
       clearTimeout(hardTimer);
       active--;
+      runs.delete(runKey);
     }
   }
 
-  const channel = backend.notificationChannel ?? backend.backend.notificationChannel;
   let publishing = false;
   let started = false;
   let stopped = false;
   return {
     agenda,
     enqueue,
+    enqueueMany,
     maintenance,
     served,
     async start() {
@@ -208,6 +258,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           // Give aborted handlers a moment to record their failure before the connection closes.
           await new Promise((r) => setTimeout(r, 500));
         }
+        // drain(), unlike stop(), leaves the jobs this worker locked but never started locked
+        // until their lock lifetime: release every lock still held, so others take them now.
+        const released = await maintenance.releaseLocksOf(options.name, new Date()).catch((err: unknown) => {
+          log.warn({ err: toError(err) }, 'could not release the locks of this worker');
+          return 0;
+        });
+        if (released > 0) log.info({ released }, 'released the locks of jobs this worker had not finished');
       }
       if (publishing) await channel?.disconnect();
       log.debug('disconnecting backend');
@@ -215,5 +272,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       log.debug('backend disconnected');
     },
     running: () => active,
+    runningJobs: () => [...runs.values()],
   };
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { NotifyHub } from '../notify/hub.js';
 import type { NotifierDefinition } from '../notify/notifier.js';
+import type { Operations } from '../ops/index.js';
 import type { Store } from '../store/types.js';
 
 /** What the HTTP routes are given. */
@@ -25,6 +26,8 @@ export interface HttpDeps {
   readonly faults?: FaultMonitor | undefined;
   /** Directories whose free space /readyz checks (DATA_DIR, the local blob directory). */
   readonly disks?: readonly string[] | undefined;
+  /** The operator's controls and bulk work (workers, pauses, reprocess, stats routes). */
+  readonly ops: Operations;
   /** Every notifier of the registry: the API's channel enums and owner addresses, and their own routes. */
   readonly notifiers: readonly NotifierDefinition[];
 }

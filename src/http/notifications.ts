@@ -3,8 +3,8 @@ import { z } from 'zod';
 
 import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
-import { scheduleDelivery } from '../notify/delivery.js';
 import type { NotifyHub } from '../notify/hub.js';
+import { retryNotification } from '../notify/retry.js';
 import type { ChannelName } from '../notify/notifier.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Store } from '../store/types.js';
@@ -67,13 +67,10 @@ export function notificationRoutes(app: FastifyInstance, deps: { store: Store; n
 
   app.post('/notifications/:id/retry', async (request, reply) => {
     const { id } = parse(z.object({ id: z.string().max(64) }), request.params);
-    if (!(await store.outbox.requeue(id, new Date()))) {
-      if (!(await store.outbox.get(id))) throw notFound('notification', id);
-      throw new NightshiftError(ErrorCodes.FILE_BUSY, `notification ${id} is not dead; only dead notifications can be retried`, { status: 409 });
-    }
-    const n = await store.outbox.get(id);
-    if (n) await scheduleDelivery(enqueue, n);
-    return reply.code(202).send(n ? presentNotification(n) : { id });
+    const outcome = await retryNotification(store, enqueue, id);
+    if ('missing' in outcome) throw notFound('notification', id);
+    if ('notDead' in outcome) throw new NightshiftError(ErrorCodes.FILE_BUSY, `notification ${id} is not dead; only dead notifications can be retried`, { status: 409 });
+    return reply.code(202).send(presentNotification(outcome.retried));
   });
 
   app.post('/notifications/test', async (request, reply) => {

@@ -14,6 +14,7 @@ import { mountDashboard } from './dash.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
 import { notificationRoutes } from './notifications.js';
+import { opsRoutes } from './ops.js';
 import { ownerRoutes } from './owners.js';
 import { scheduleRoutes } from './schedules.js';
 import { summaryChartRoutes, summaryRoutes } from './summaries.js';
@@ -95,6 +96,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
       await notifierRoutes(api, deps, 'api');
       scheduleRoutes(api, deps);
       summaryRoutes(api, deps);
+      opsRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -15,12 +15,12 @@ export async function settleFile(services: JobServices, fileId: string, log: Log
 }
 
 /** Fail a file outright (a job that failed for good before any step), and tell the owner. */
-export async function failFile(services: JobServices, fileId: string, reason: string, log: Logger): Promise<void> {
+export async function failFile(services: Pick<JobServices, 'store' | 'notify' | 'config'>, fileId: string, reason: string, log: Logger): Promise<void> {
   const failed = await services.store.failFile(fileId, reason);
   if (failed) await announce(services, failed, log);
 }
 
-async function announce(services: JobServices, file: FileRecord, log: Logger): Promise<void> {
+async function announce(services: Pick<JobServices, 'notify' | 'config'>, file: FileRecord, log: Logger): Promise<void> {
   log.info({ fileId: file.id, status: file.status, error: file.error ?? undefined }, `file ${file.status}`);
   if (file.status !== 'completed' && file.status !== 'failed') return;
   try {

@@ -6,8 +6,7 @@ import { ownersOutboxUsage } from './migration-0002.js';
 import type { SqlKind } from './schema.js';
 import { jobRuns } from './migration-0003.js';
 import { ownerAddresses } from './migration-0004-owner-addresses.js';
-
-
+import { operations } from './migration-0005-operations.js';
 
 /**
  * The schema history. Append new entries with a name that sorts after the last one
@@ -75,6 +74,7 @@ export function migrations(kind: SqlKind): Record<string, Migration> {
     '0002_owners_outbox_usage': ownersOutboxUsage(kind),
     '0003_job_runs': jobRuns(kind),
     '0004_owner_addresses': ownerAddresses(),
+    '0005_workers_controls': operations(kind),
   };
 }
 

@@ -7,9 +7,11 @@ import { encodeCursor, parseListQuery } from './cursor.js';
 import { MongoOutbox } from './mongo-outbox.js';
 import { MongoOwners } from './mongo-owners.js';
 import { MongoReports } from './mongo-reports.js';
+import { MongoControls, MongoWorkers } from './mongo-ops.js';
 import { MongoRuns } from './mongo-runs.js';
 import type { FileDoc, StepDoc } from './mongo-docs.js';
-import type { FilePage, FileRecord, ListFilesQuery, NewFile, StepName, StepOutcome, Store } from './types.js';
+import type { FileFilter } from './ops-types.js';
+import { FILE_STATUSES, type FilePage, type FileRecord, type FileStatus, type ListFilesQuery, type NewFile, type StepName, type StepOutcome, type Store } from './types.js';
 
 export type { FileDoc } from './mongo-docs.js';
 
@@ -39,6 +41,8 @@ export class MongoStore implements Store {
   readonly outbox: MongoOutbox;
   readonly reports: MongoReports;
   readonly runs: MongoRuns;
+  readonly workers: MongoWorkers;
+  readonly controls: MongoControls;
   readonly #client: MongoClient;
   readonly #files: Collection<FileDoc>;
   readonly #log: Logger;
@@ -53,6 +57,8 @@ export class MongoStore implements Store {
     this.outbox = new MongoOutbox(client.db());
     this.reports = new MongoReports(this.#files);
     this.runs = new MongoRuns(client.db());
+    this.workers = new MongoWorkers(client.db());
+    this.controls = new MongoControls(client.db());
   }
 
   async migrate(): Promise<void> {
@@ -68,7 +74,7 @@ export class MongoStore implements Store {
       },
       { key: { 'steps.status': 1, 'steps.heartbeatAt': 1 }, name: 'files_step_heartbeat_idx' },
     ]);
-    names.push(...(await this.reports.ensureIndexes()), ...(await this.owners.ensureIndexes()), ...(await this.outbox.ensureIndexes()), ...(await this.runs.ensureIndexes()));
+    names.push(...(await this.reports.ensureIndexes()), ...(await this.owners.ensureIndexes()), ...(await this.outbox.ensureIndexes()), ...(await this.runs.ensureIndexes()), ...(await this.workers.ensureIndexes()));
     this.#log.info({ indexes: names }, 'store indexes ensured');
   }
 
@@ -132,6 +138,29 @@ export class MongoStore implements Store {
     };
   }
 
+  async findFileIds(filter: FileFilter, limit: number, afterId?: string): Promise<string[]> {
+    const q: Filter<FileDoc> = {};
+    if (filter.status !== undefined) q.status = filter.status;
+    if (filter.owner !== undefined) q.owner = filter.owner;
+    if (filter.uploadedBefore !== undefined || filter.uploadedAfter !== undefined) {
+      q.uploadedAt = {
+        ...(filter.uploadedBefore !== undefined ? { $lt: filter.uploadedBefore } : {}),
+        ...(filter.uploadedAfter !== undefined ? { $gte: filter.uploadedAfter } : {}),
+      };
+    }
+    if (filter.failedStep !== undefined) q.steps = { $elemMatch: { name: filter.failedStep as StepName, status: 'failed' } };
+    if (afterId !== undefined) q._id = { $gt: afterId };
+    const docs = await this.#files.find(q, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map((d) => d._id);
+  }
+
+  async countFilesByStatus(): Promise<Record<FileStatus, number>> {
+    const rows = await this.#files.aggregate<{ _id: FileStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
+    const counts = Object.fromEntries(FILE_STATUSES.map((s) => [s, 0])) as Record<FileStatus, number>;
+    for (const r of rows) counts[r._id] = r.n;
+    return counts;
+  }
+
   async startProcessing(
     id: string,
     contentType: string,
@@ -162,6 +191,20 @@ export class MongoStore implements Store {
       { $set: { status: 'uploaded', error: null, startedAt: null, completedAt: null, steps: [], derivedBytes: 0 }, $inc: { rev: 1 } },
     );
     return r.matchedCount === 1;
+  }
+
+  async resetManyForReprocess(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const idle = await this.#files.find({ _id: { $in: [...ids] }, status: { $ne: 'processing' } }, { projection: { _id: 1 } }).toArray();
+    const resetIds = idle.map((d) => d._id);
+    if (resetIds.length === 0) return [];
+    // The status condition again: a file that started processing in between is left alone (and not returned).
+    await this.#files.updateMany(
+      { _id: { $in: resetIds }, status: { $ne: 'processing' } },
+      { $set: { status: 'uploaded', error: null, startedAt: null, completedAt: null, steps: [], derivedBytes: 0 }, $inc: { rev: 1 } },
+    );
+    const after = await this.#files.find({ _id: { $in: resetIds }, status: 'uploaded' }, { projection: { _id: 1 } }).toArray();
+    return after.map((d) => d._id);
   }
 
   async startStep(id: string, step: StepName): Promise<void> {

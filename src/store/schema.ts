@@ -118,6 +118,8 @@ export interface Database {
   owner_addresses: OwnerAddressesTable;
   notifications: NotificationsTable;
   job_runs: JobRunsTable;
+  workers: WorkersTable;
+  controls: ControlsTable;
 }
 
 export interface JobRunsTable {
@@ -129,4 +131,29 @@ export interface JobRunsTable {
   finished_at: NullableInt8;
   result: JsonColumn;
   error: string | null;
+}
+
+/** One row per running process (migration 0005): what its heartbeat reports. */
+export interface WorkersTable {
+  id: string;
+  host: string;
+  pid: number;
+  role: string;
+  /** JSON array of job names. */
+  jobs: JsonColumn;
+  concurrency: number;
+  /** JSON array of { job, jobId, fileId, startedAt (ms), attempt }. */
+  running: JsonColumn;
+  started_at: Int8;
+  version: string;
+  heartbeat_ms: number;
+  heartbeat_at: Int8;
+  locks_released_at: NullableInt8;
+}
+
+/** A stored operator control (a pause): present means set. */
+export interface ControlsTable {
+  key: string;
+  by: string | null;
+  at: Int8;
 }

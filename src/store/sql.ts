@@ -11,8 +11,10 @@ import type { Database, SqlKind } from './schema.js';
 import { SqlOutbox } from './sql-outbox.js';
 import { SqlOwners } from './sql-owners.js';
 import { SqlReports } from './sql-reports.js';
+import { SqlControls, SqlWorkers } from './sql-ops.js';
 import { SqlRuns } from './sql-runs.js';
-import type { FilePage, FileRecord, ListFilesQuery, NewFile, StepName, StepOutcome, Store } from './types.js';
+import type { FileFilter } from './ops-types.js';
+import { FILE_STATUSES, type FilePage, type FileRecord, type FileStatus, type ListFilesQuery, type NewFile, type StepName, type StepOutcome, type Store } from './types.js';
 
 const UNFINISHED = ['pending', 'running'] as const;
 
@@ -27,6 +29,8 @@ export class SqlStore implements Store {
   readonly outbox: SqlOutbox;
   readonly reports: SqlReports;
   readonly runs: SqlRuns;
+  readonly workers: SqlWorkers;
+  readonly controls: SqlControls;
   readonly #db: Kysely<Database>;
   readonly #migrate: () => Promise<void>;
   readonly #stepOrder: StepOrder;
@@ -40,6 +44,8 @@ export class SqlStore implements Store {
     this.outbox = new SqlOutbox(kind, db);
     this.reports = new SqlReports(db);
     this.runs = new SqlRuns(db);
+    this.workers = new SqlWorkers(db);
+    this.controls = new SqlControls(db);
   }
 
   migrate(): Promise<void> {
@@ -121,6 +127,37 @@ export class SqlStore implements Store {
     };
   }
 
+  async findFileIds(filter: FileFilter, limit: number, afterId?: string): Promise<string[]> {
+    let q = this.#db.selectFrom('files').select('id');
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.owner !== undefined) q = q.where('owner', '=', filter.owner);
+    if (filter.uploadedBefore !== undefined) q = q.where('uploaded_at', '<', filter.uploadedBefore.getTime());
+    if (filter.uploadedAfter !== undefined) q = q.where('uploaded_at', '>=', filter.uploadedAfter.getTime());
+    const step = filter.failedStep;
+    if (step !== undefined) {
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('file_steps')
+            .select('file_steps.position')
+            .whereRef('file_steps.file_id', '=', 'files.id')
+            .where('file_steps.name', '=', step as StepName)
+            .where('file_steps.status', '=', 'failed'),
+        ),
+      );
+    }
+    if (afterId !== undefined) q = q.where('id', '>', afterId);
+    const rows = await q.orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  async countFilesByStatus(): Promise<Record<FileStatus, number>> {
+    const rows = await this.#db.selectFrom('files').select((eb) => ['status', eb.fn.countAll<number | string>().as('n')]).groupBy('status').execute();
+    const counts = Object.fromEntries(FILE_STATUSES.map((s) => [s, 0])) as Record<FileStatus, number>;
+    for (const r of rows) counts[r.status] = Number(r.n);
+    return counts;
+  }
+
   async startProcessing(
     id: string,
     contentType: string,
@@ -173,6 +210,22 @@ export class SqlStore implements Store {
       if (!reset) return false;
       await trx.deleteFrom('file_steps').where('file_id', '=', id).execute();
       return true;
+    });
+  }
+
+  async resetManyForReprocess(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.#db.transaction().execute(async (trx: Transaction<Database>) => {
+      const reset = await trx
+        .updateTable('files')
+        .set({ status: 'uploaded', error: null, started_at: null, completed_at: null, derived_bytes: 0 })
+        .where('id', 'in', [...ids])
+        .where('status', '!=', 'processing')
+        .returning('id')
+        .execute();
+      const resetIds = reset.map((r) => r.id);
+      if (resetIds.length > 0) await trx.deleteFrom('file_steps').where('file_id', 'in', resetIds).execute();
+      return resetIds;
     });
   }
 

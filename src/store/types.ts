@@ -1,3 +1,4 @@
+import type { ControlRepo, FileFilter, WorkerRepo } from './ops-types.js';
 import type { OutboxRepo } from './outbox-types.js';
 import type { OwnerRepo } from './owner-types.js';
 import type { ReportQueries } from './report-types.js';
@@ -10,6 +11,7 @@ import type { RunRepo } from './run-types.js';
  */
 
 export type FileStatus = 'uploaded' | 'processing' | 'completed' | 'failed';
+export const FILE_STATUSES: readonly FileStatus[] = ['uploaded', 'processing', 'completed', 'failed'];
 
 /**
  * What each step records on its file, keyed by step name. Each step file adds its entry,
@@ -101,6 +103,10 @@ export interface Store {
   readonly reports: ReportQueries;
   /** Periodic job runs: one per (job, occurrence), with what each did. */
   readonly runs: RunRepo;
+  /** Every running process, refreshed by its heartbeat. */
+  readonly workers: WorkerRepo;
+  /** The operator's stored pauses. */
+  readonly controls: ControlRepo;
   /** Create tables/indexes (idempotent, safe for several processes at once). */
   migrate(): Promise<void>;
   /** Throws if the store cannot answer a trivial query. */
@@ -110,6 +116,10 @@ export interface Store {
   createFile(file: NewFile): Promise<FileRecord>;
   getFile(id: string): Promise<FileRecord | null>;
   listFiles(query: ListFilesQuery): Promise<FilePage>;
+  /** Ids of the files matching the filter, ascending, after `afterId`, at most `limit` (bulk operations page with it). */
+  findFileIds(filter: FileFilter, limit: number, afterId?: string): Promise<string[]>;
+  /** Files per status (every status present, 0 when none). */
+  countFilesByStatus(): Promise<Record<FileStatus, number>>;
 
   /**
    * uploaded → processing: sets the sniffed content type, startedAt, and (re)creates the step rows
@@ -121,6 +131,8 @@ export interface Store {
    * Returns false if the file is missing or currently `processing`.
    */
   resetForReprocess(id: string): Promise<boolean>;
+  /** resetForReprocess for many files in one statement per call; returns the ids that were reset. */
+  resetManyForReprocess(ids: readonly string[]): Promise<string[]>;
 
   /** Mark a step running and count the attempt (attempts + 1, startedAt, heartbeatAt = now). */
   startStep(id: string, step: StepName): Promise<void>;

@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import { computeJobState, constant, type JobParameters } from 'agenda';
 
+import { bulkRepository } from '../../src/engine/bulk.js';
 import { randomName } from '../helpers/env.js';
 import { forkChild, type Child } from './child-protocol.js';
 import { AgendaPool, RECOMMENDED, sleep, waitUntil, type EngineTarget } from './harness.js';
@@ -239,6 +240,58 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
       assert.equal((await agenda.getJobsOverview()).find((o) => o.name === jobName)?.paused, 1);
       assert.equal(await agenda.enable({ name: jobName }), 1);
       await waitUntil(() => runs === 1, 5_000, 'the enabled job to run');
+    });
+
+    it('bulk-inserts many jobs in batches; a worker elsewhere starts them at once; disabled ones wait', async (t) => {
+      const jobName = randomName('bulk');
+      const worker = await pool.make({ processEvery: 20_000 });
+      let ran = 0;
+      let first = 0;
+      worker.define(
+        jobName,
+        async () => {
+          first ||= Date.now();
+          ran += 1;
+        },
+        { concurrency: 20 },
+      );
+      await worker.start();
+      await sleep(100);
+      const producer = await pool.make();
+      const bulk = bulkRepository(producer.db);
+      const now = new Date();
+      const jobs = Array.from({ length: 2000 }, (_, i) => ({ name: jobName, data: { i }, priority: 0, nextRunAt: now, disabled: false }));
+      const started = Date.now();
+      let inserted = 0;
+      for (let i = 0; i < jobs.length; i += 1000) inserted += await bulk.insertJobs(jobs.slice(i, i + 1000), 'conformance');
+      t.diagnostic(`2,000 jobs bulk-inserted in ${Date.now() - started} ms`);
+      assert.equal(inserted, 2000);
+      const stored = await producer.queryJobs({ name: jobName, limit: 1 });
+      assert.equal(stored.total, 2000);
+      assert.equal(stored.jobs[0]!.type, 'normal');
+      assert.equal(typeof (stored.jobs[0]!.data as { i: number }).i, 'number');
+      if (target.crossProcessWakeups) await waitUntil(() => first > 0, 5_000, 'the first bulk job to start without a poll');
+      await waitUntil(() => ran === 2000 || !target.crossProcessWakeups, 60_000, 'every bulk job to run');
+
+      const paused = randomName('bulk-paused');
+      let pausedRuns = 0;
+      worker.define(paused, async () => void (pausedRuns += 1));
+      await bulk.insertJobs([{ name: paused, data: {}, priority: 0, nextRunAt: new Date(Date.now() - 1000), disabled: true }], null);
+      assert.equal((await producer.queryJobs({ name: paused, state: 'paused' })).total, 1);
+      await sleep(300);
+      assert.equal(pausedRuns, 0);
+    });
+
+    it('records the locking worker in lastModifiedBy, so its locks can be released by name', async () => {
+      const jobName = randomName('owned');
+      const a = await pool.make({ name: 'worker-a' });
+      await a.create(jobName, {}).schedule(new Date(Date.now() - 1000)).save();
+      const locked = await a.db.getNextJobToRun(jobName, new Date(), new Date(Date.now() - 600_000), undefined, { lastModifiedBy: 'worker-a' });
+      assert.ok(locked?.lockedAt);
+      const row = (await a.queryJobs({ name: jobName, state: 'running' })).jobs[0]!;
+      assert.equal(row.lastModifiedBy, 'worker-a');
+      await a.db.unlockJobs([row._id]);
+      assert.equal((await a.queryJobs({ name: jobName, state: 'running' })).total, 0);
     });
 
     it('purges jobs without a definition, and cancels by name', async () => {

@@ -351,5 +351,91 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
     ownerConformance(() => ({ store, other }));
     outboxConformance(() => ({ store, other }));
     reportConformance(() => ({ store, other, seed: (files) => harness.seedFiles(files) }));
+
+    test('workers: a beat records the process; three missed beats make it stale; purge removes the gone', async () => {
+      const id = randomName('host:1:worker');
+      const t0 = new Date('2030-01-01T00:00:00Z');
+      const beat = {
+        id,
+        host: 'host',
+        pid: 1,
+        role: 'worker',
+        jobs: ['ocr', 'analyze'],
+        concurrency: 3,
+        running: [{ job: 'ocr', jobId: 'j1', fileId: 'f1', startedAt: new Date(t0.getTime() - 500), attempt: 2 }],
+        startedAt: new Date(t0.getTime() - 60_000),
+        version: '1.2.3',
+        heartbeatMs: 1000,
+      };
+      await store.workers.beat(beat, t0);
+      const [w] = (await other.workers.list(new Date(t0.getTime() + 2500))).filter((x) => x.id === id);
+      assert.ok(w);
+      assert.equal(w.state, 'alive');
+      assert.deepEqual(w.jobs, ['ocr', 'analyze']);
+      assert.deepEqual(w.running, beat.running);
+      assert.equal(w.startedAt.getTime(), beat.startedAt.getTime());
+      assert.equal(w.heartbeatAt.getTime(), t0.getTime());
+      assert.equal(w.locksReleasedAt, null);
+      const later = new Date(t0.getTime() + 3500);
+      assert.equal((await store.workers.list(later)).find((x) => x.id === id)?.state, 'stale');
+      await store.workers.markReleased(id, later);
+      assert.equal((await store.workers.list(later)).find((x) => x.id === id)?.locksReleasedAt?.getTime(), later.getTime());
+      await store.workers.beat({ ...beat, running: [] }, later);
+      const back = (await store.workers.list(later)).find((x) => x.id === id)!;
+      assert.equal(back.state, 'alive');
+      assert.equal(back.locksReleasedAt, null, 'a beat clears the release mark');
+      assert.deepEqual(back.running, []);
+      assert.ok((await store.workers.purge(new Date(later.getTime() + 1))) >= 1);
+      assert.equal((await store.workers.list(later)).some((x) => x.id === id), false);
+    });
+
+    test('controls: set is idempotent and keeps the first time, clear says whether it was set', async () => {
+      const key = `job:${randomName('ctl')}`;
+      await store.controls.set(key, 'cli:alice@h', new Date(1000));
+      await other.controls.set(key, 'api', new Date(2000));
+      const c = (await store.controls.list()).find((x) => x.key === key);
+      assert.deepEqual(c, { key, by: 'cli:alice@h', at: new Date(1000) });
+      assert.equal(await other.controls.clear(key), true);
+      assert.equal(await other.controls.clear(key), false);
+      assert.equal((await store.controls.list()).some((x) => x.key === key), false);
+    });
+
+    test('files by filter (status, owner, failed step, uploaded before/after), paged by id; bulk reset; counts by status', async () => {
+      const owner = randomName('bulk');
+      const ok = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'ocr', status: 'pending' }], { owner });
+      await store.finishStep(ok.id, 'analyze', { status: 'completed', durationMs: 1, result: {} });
+      await store.finishStep(ok.id, 'ocr', { status: 'completed', durationMs: 1, result: {} });
+      await store.finalizeFile(ok.id);
+      const bad = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'ocr', status: 'pending' }], { owner });
+      await store.finishStep(bad.id, 'analyze', { status: 'completed', durationMs: 1, result: {} });
+      await store.finishStep(bad.id, 'ocr', { status: 'failed', durationMs: 1, error: 'x' });
+      await store.finalizeFile(bad.id);
+      const purged = await store.createFile(newFile({ owner }));
+      await store.failFile(purged.id, 'process-file: purged by operator');
+      const busy = await processingFile([{ name: 'ocr', status: 'pending' }], { owner });
+
+      const ids = (f: Parameters<Store['findFileIds']>[0]) => store.findFileIds(f, 100).then((r) => r.sort());
+      assert.deepEqual(await ids({ owner, status: 'failed' }), [bad.id, purged.id].sort());
+      assert.deepEqual(await ids({ owner, failedStep: 'ocr' }), [bad.id]);
+      assert.deepEqual(await ids({ owner, failedStep: 'analyze' }), []);
+      assert.deepEqual(await ids({ owner, uploadedAfter: new Date(Date.now() + 60_000) }), []);
+      assert.equal((await ids({ owner, uploadedBefore: new Date(Date.now() + 60_000) })).length, 4);
+      const first = await store.findFileIds({ owner }, 2);
+      const rest = await store.findFileIds({ owner }, 100, first.at(-1));
+      assert.deepEqual([...first, ...rest], [ok.id, bad.id, purged.id, busy.id].sort());
+
+      const counts = await store.countFilesByStatus();
+      assert.deepEqual(Object.keys(counts).sort(), ['completed', 'failed', 'processing', 'uploaded']);
+      assert.ok(counts.failed >= 2 && counts.processing >= 1);
+
+      const reset = await store.resetManyForReprocess([ok.id, bad.id, busy.id, 'missing']);
+      assert.deepEqual(reset.sort(), [ok.id, bad.id].sort(), 'a file being processed is not reset');
+      const again = await store.getFile(bad.id);
+      assert.equal(again?.status, 'uploaded');
+      assert.equal(again?.error, null);
+      assert.deepEqual(again?.steps, []);
+      assert.equal((await store.getFile(busy.id))?.status, 'processing');
+      assert.deepEqual(await store.resetManyForReprocess([]), []);
+    });
   });
 }

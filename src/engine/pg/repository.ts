@@ -3,6 +3,7 @@ import type { JobId, JobParameters, JobRepositoryOptions } from 'agenda';
 import pg from 'pg';
 
 import type { Logger } from '../../logger.js';
+import type { BulkJobRepository, NewJob } from '../bulk.js';
 
 /** JSON with sorted object keys: the same unique key always hashes to the same lock. */
 export function stableJson(value: unknown): string {
@@ -76,6 +77,12 @@ function runOrder(a: Record<string, unknown>, b: Record<string, unknown>): numbe
   return Number(b.priority) - Number(a.priority);
 }
 
+/** Many new one-off jobs, one array parameter per column (the columns upstream's insert writes for them). */
+const BULK_INSERT_SQL = `
+  INSERT INTO "agenda_jobs" (name, priority, next_run_at, type, data, disabled, fork, last_modified_by)
+  SELECT v.name, v.priority, v.next_run_at, 'normal', v.data::jsonb, v.disabled, FALSE, $6
+  FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[], $5::boolean[]) AS v(name, priority, next_run_at, data, disabled)`;
+
 /** Upstream's saveJobState UPDATE, for many rows: one array parameter per column. */
 const STATE_BATCH_SQL = `
   UPDATE "agenda_jobs" AS j SET locked_at = v.locked_at, next_run_at = v.next_run_at, last_run_at = v.last_run_at,
@@ -103,7 +110,7 @@ const STATE_BATCH_SQL = `
  * Both work by running an upstream method on a view of this object whose `pool` is another
  * pool or one checked-out client; assertScopable() fails fast if upstream stops using `this.pool`.
  */
-export class GuardedPostgresJobRepository extends PostgresJobRepository {
+export class GuardedPostgresJobRepository extends PostgresJobRepository implements BulkJobRepository {
   private statePool: pg.Pool | undefined;
   private readonly pendingStates: PendingState[] = [];
   private readonly pendingLocks = new Map<string, PendingLock[]>();
@@ -275,6 +282,24 @@ export class GuardedPostgresJobRepository extends PostgresJobRepository {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Many one-off jobs in one statement: INSERT … SELECT FROM unnest(one array per column), on
+   * the durable pool (an acknowledged enqueue survives a crash). The wake-up trigger notifies
+   * for each row, in this transaction.
+   */
+  async insertJobs(jobs: readonly NewJob[], lastModifiedBy: string | null): Promise<number> {
+    if (jobs.length === 0) return 0;
+    const r = await this.getPool().query(BULK_INSERT_SQL, [
+      jobs.map((j) => j.name),
+      jobs.map((j) => j.priority),
+      jobs.map((j) => j.nextRunAt),
+      jobs.map((j) => JSON.stringify(j.data ?? null)),
+      jobs.map((j) => j.disabled),
+      lastModifiedBy,
+    ]);
+    return r.rowCount ?? 0;
   }
 
   private assertScopable(): void {

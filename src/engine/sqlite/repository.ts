@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -13,11 +14,15 @@ import type {
   RemoveJobsOptions,
 } from 'agenda';
 
+import type { BulkJobRepository, NewJob } from '../bulk.js';
 import { queryJobs, jobsOverview } from './queries.js';
 import { saveJob } from './save.js';
 import { whereFromOptions } from './filters.js';
-import { ms, rowToJob, type JobRow } from './rows.js';
+import { ms, rowToJob, type JobRow, type SqlValue } from './rows.js';
 import { assertIdentifier, createSchema } from './schema.js';
+
+/** Rows per INSERT statement of a bulk insert (9 parameters each). */
+const BULK_CHUNK = 500;
 
 export interface SqliteRepositoryOptions {
   /** Database file; its directory is created if missing. `:memory:` works for one process. */
@@ -41,7 +46,7 @@ export interface SqliteRepositoryOptions {
  * takes SQLite's single write lock first, so lock-and-claim and unique upserts are atomic
  * across processes. Calls are synchronous underneath; each is one short transaction.
  */
-export class SqliteJobRepository implements JobRepository {
+export class SqliteJobRepository implements JobRepository, BulkJobRepository {
   readonly table: string;
   readonly wakeupTable: string;
   readonly logTable: string;
@@ -263,6 +268,32 @@ export class SqliteJobRepository implements JobRepository {
 
   async saveJob<DATA = unknown>(job: JobParameters<DATA>, options: JobRepositoryOptions | undefined): Promise<JobParameters<DATA>> {
     return saveJob(this, job, options);
+  }
+
+  /**
+   * Many one-off jobs in one write transaction: a multi-row INSERT per 500 rows, and one
+   * wake-up per job name for the enabled ones (so workers start them at once).
+   */
+  async insertJobs(jobs: readonly NewJob[], lastModifiedBy: string | null): Promise<number> {
+    if (jobs.length === 0) return 0;
+    const now = Date.now();
+    const cols = 'id, name, priority, type, data, disabled, next_run_at, last_modified_by, created_at, updated_at';
+    const row = '(?, ?, ?, \'normal\', ?, ?, ?, ?, ?, ?)';
+    return this.immediate(() => {
+      const earliest = new Map<string, number>();
+      for (let i = 0; i < jobs.length; i += BULK_CHUNK) {
+        const chunk = jobs.slice(i, i + BULK_CHUNK);
+        const params: SqlValue[] = [];
+        for (const j of chunk) {
+          const at = j.nextRunAt.getTime();
+          params.push(randomUUID(), j.name, j.priority, JSON.stringify(j.data ?? null), j.disabled ? 1 : 0, at, lastModifiedBy, now, now);
+          if (!j.disabled && at < (earliest.get(j.name) ?? Infinity)) earliest.set(j.name, at);
+        }
+        this.prep(`INSERT INTO "${this.table}" (${cols}) VALUES ${chunk.map(() => row).join(', ')}`).run(...params);
+      }
+      for (const [name, at] of earliest) this.recordWakeup(name, at);
+      return jobs.length;
+    });
   }
 
   /** Inside a write transaction: tell other processes' channels that `name` may have a job due. */
