@@ -374,4 +374,3 @@ export async function ocrImage(pool: OcrPool, bytes: Buffer, limits: ImageLimits
 }
 
 /** Terminate the step pools' workers (shutdown; src/service.ts calls it). */
-export { closeStepPools as closeSharedOcrPool } from './pools.js';
