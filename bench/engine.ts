@@ -127,7 +127,9 @@ function print(db: string, ours: Figures, base: Figures, targets: { p99: number;
   const row = (label: string, x: Figures) =>
     `  ${label.padEnd(28)} ${f(x.p50).padStart(7)} ${f(x.p95).padStart(7)} ${f(x.p99).padStart(7)} ${f(x.throughput).padStart(9)} ${f(x.firstJobMs).padStart(10)}`;
   console.log(`\n${db}`);
-  console.log(`  ${''.padEnd(28)} ${'p50 ms'.padStart(7)} ${'p95 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'jobs/s'.padStart(9)} ${'1st job ms'.padStart(10)}`);
+  console.log(
+    `  ${''.padEnd(28)} ${'p50 ms'.padStart(7)} ${'p95 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'jobs/s'.padStart(9)} ${'1st job ms'.padStart(10)}`,
+  );
   console.log(row('nightshift (recommended)', ours));
   for (const [label, x] of extra) console.log(row(label, x));
   console.log(row('Agenda defaults (baseline)', base));
@@ -215,10 +217,18 @@ async function benchPostgres(): Promise<void> {
 console.log(
   `engine bench: ${LATENCY_JOBS} jobs ${LATENCY_GAP_MS} ms apart (idle worker); ${BACKLOG} no-op jobs queued, concurrency ${RECOMMENDED.concurrency}; recommended = defaultLockLimit ${RECOMMENDED.lockLimit}, processEvery ${RECOMMENDED.processEvery} ms; median of ${ROUNDS} rounds`,
 );
-console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
+console.log(
+  `machine: ${cpus().length} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at start`,
+);
 const only = process.argv[2];
 if (!only || only === 'sqlite') await benchSqlite();
 if (!only || only === 'postgres') await benchPostgres();
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at end`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at end`,
+);
 // Agenda leaves a timer of lockLifetime / 2 per job run; don't wait for it.
 process.exit(0);

@@ -9,23 +9,23 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
+import { type CompiledQuery, Kysely, type LogEvent, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 
 import cleanupStuck from '../jobs/cleanup-stuck.js';
-import { runDailySummary } from '../src/summary/run.js';
-import { dueWindow } from '../src/summary/time.js';
 import type { JobContext, JobServices } from '../src/engine/job.js';
-import { loadConfig } from '../src/registry.js';
 import { createLogger } from '../src/logger.js';
+import { scheduleDelivery } from '../src/notify/delivery.js';
 import { createHub } from '../src/notify/hub.js';
+import { loadConfig } from '../src/registry.js';
+import { startService } from '../src/service.js';
 import type { Database } from '../src/store/schema.js';
 import { SqlReports } from '../src/store/sql-reports.js';
 import type { FileStatus } from '../src/store/types.js';
-import { startService } from '../src/service.js';
+import { runDailySummary } from '../src/summary/run.js';
+import { dueWindow } from '../src/summary/time.js';
 import { createTempDir, createTempPgDatabase } from '../test/helpers/env.js';
-import { seedSqlFiles, type SeedFile } from '../test/store/seed.js';
-import { scheduleDelivery } from '../src/notify/delivery.js';
+import { type SeedFile, seedSqlFiles } from '../test/store/seed.js';
 import { mulberry32 } from './random.js';
 
 const FILES = Number(process.argv[2] ?? 100_000);
@@ -34,7 +34,6 @@ const H = 3_600_000;
 const ZONES = ['UTC', 'Asia/Tokyo', 'America/New_York', 'Europe/Berlin', 'Australia/Sydney'];
 const REASONS = ['ocr: image is truncated', 'thumbnail: unsupported type', 'analyze: model busy', 'stuck: no heartbeat'];
 const log = createLogger('silent');
-
 
 /** n files over the last 24 h (plus a day before, for the later timezones), 300 owners, mixed outcomes. */
 function makeFiles(n: number, end: number): SeedFile[] {
@@ -59,7 +58,13 @@ function makeFiles(n: number, end: number): SeedFile[] {
         status === 'processing'
           ? [
               { name: 'analyze', status: 'completed', attempts: 1, startedAt: new Date(started ?? uploaded) },
-              { name: 'thumbnail', status: 'running', attempts: 1, startedAt: new Date(started ?? uploaded), heartbeatAt: new Date((started ?? uploaded) + 1000) },
+              {
+                name: 'thumbnail',
+                status: 'running',
+                attempts: 1,
+                startedAt: new Date(started ?? uploaded),
+                heartbeatAt: new Date((started ?? uploaded) + 1000),
+              },
               { name: 'ocr', status: 'pending' },
             ]
           : [],
@@ -77,7 +82,8 @@ async function explainAll(kind: 'sqlite' | 'postgres', target: string, end: Date
   if (kind === 'sqlite') {
     const database = new BetterSqlite3(target);
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log: logQ });
-    explain = async (q) => (database.prepare(`explain query plan ${q.sql}`).all(...(q.parameters as unknown[])) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+    explain = async (q) =>
+      (database.prepare(`explain query plan ${q.sql}`).all(...(q.parameters as unknown[])) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
   } else {
     const pool = new pg.Pool({ connectionString: target, max: 2 });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: logQ });
@@ -109,7 +115,10 @@ async function benchOne(kind: 'sqlite' | 'postgres'): Promise<void> {
   const dbUrl = pgDb ? pgDb.url : `sqlite:${join(tmp.dir, 'ns.db')}`;
   const now = new Date();
   const localTime = new Date(now.getTime() - 60_000).toISOString().slice(11, 16);
-  const config = loadConfig({ DATA_DIR: tmp.dir, PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: dbUrl, SUMMARY_LOCAL_TIME: localTime, NOTIFY_ADMINS: 'console:admin' }, 'api');
+  const config = loadConfig(
+    { DATA_DIR: tmp.dir, PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: dbUrl, SUMMARY_LOCAL_TIME: localTime, NOTIFY_ADMINS: 'console:admin' },
+    'api',
+  );
   const service = await startService(config, log);
   try {
     // The api role: no worker competes with the handlers measured here.
@@ -134,11 +143,21 @@ async function benchOne(kind: 'sqlite' | 'postgres'): Promise<void> {
       schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
       log,
     });
-    const services: JobServices = { config, store: service.store, blobs: service.blobs, enqueue: service.engine.enqueue, notify, maintenance: service.engine.maintenance, steps: [] };
+    const services: JobServices = {
+      config,
+      store: service.store,
+      blobs: service.blobs,
+      enqueue: service.engine.enqueue,
+      notify,
+      maintenance: service.engine.maintenance,
+      steps: [],
+    };
     const due = dueWindow(now, localTime, 'UTC');
     t = performance.now();
     const first = await runDailySummary(services, now, log);
-    console.log(`daily-summary, first run:  ${((performance.now() - t) / 1000).toFixed(2)} s  ${JSON.stringify(first)}  (UTC window ${due.from.toISOString()} – ${due.to.toISOString()})`);
+    console.log(
+      `daily-summary, first run:  ${((performance.now() - t) / 1000).toFixed(2)} s  ${JSON.stringify(first)}  (UTC window ${due.from.toISOString()} – ${due.to.toISOString()})`,
+    );
     t = performance.now();
     const again = await runDailySummary(services, now, log);
     console.log(`daily-summary, re-run:     ${((performance.now() - t) / 1000).toFixed(2)} s  ${JSON.stringify(again)}`);

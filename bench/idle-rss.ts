@@ -10,7 +10,9 @@ import { startTestService } from '../test/helpers/service.js';
 const tmp = await createTempDir('ns-rss-');
 const svc = await startTestService({ DATA_DIR: tmp.dir });
 await new Promise((r) => setTimeout(r, 3_000));
-console.log(`idle RSS 3 s after start: ${Math.round(process.memoryUsage.rss() / 1_048_576)} MB (heap used ${Math.round(process.memoryUsage().heapUsed / 1_048_576)} MB)`);
+console.log(
+  `idle RSS 3 s after start: ${Math.round(process.memoryUsage.rss() / 1_048_576)} MB (heap used ${Math.round(process.memoryUsage().heapUsed / 1_048_576)} MB)`,
+);
 await svc.stop();
 await tmp.remove();
 process.exit(0);

@@ -4,7 +4,10 @@ import sharp from 'sharp';
 import { textImage } from '../test/fixtures/images.js';
 
 export async function invoicePage(seed: number, width = 1155, lines = 24): Promise<Buffer> {
-  const rows = Array.from({ length: lines }, (_, i) => `Item ${seed}-${i + 1}  Widget type ${String.fromCharCode(65 + ((seed + i) % 26))}  qty ${(i % 7) + 1}  EUR ${(i * 13.37 + seed).toFixed(2)}`);
+  const rows = Array.from(
+    { length: lines },
+    (_, i) => `Item ${seed}-${i + 1}  Widget type ${String.fromCharCode(65 + ((seed + i) % 26))}  qty ${(i % 7) + 1}  EUR ${(i * 13.37 + seed).toFixed(2)}`,
+  );
   return textImage([`INVOICE ${4800 + seed}`, ...rows, 'TOTAL DUE 1234.56  THANK YOU'], { width, fontSize: 28 });
 }
 
@@ -20,5 +23,8 @@ export async function hostilePage(side = 9000): Promise<Buffer> {
   for (let y = 0; y + (meta.height ?? 0) <= side; y += meta.height ?? side) {
     for (let x = 0; x + (meta.width ?? 0) <= side; x += meta.width ?? side) tiles.push({ input: tile, left: x, top: y });
   }
-  return sharp({ create: { width: side, height: side, channels: 3, background: '#ffffff' } }).composite(tiles).png({ compressionLevel: 9 }).toBuffer();
+  return sharp({ create: { width: side, height: side, channels: 3, background: '#ffffff' } })
+    .composite(tiles)
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 }

@@ -88,19 +88,24 @@ let limit: number | undefined;
 class SkipMix extends Error {}
 
 async function main(): Promise<void> {
-  console.log(`isolation bench: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
+  console.log(
+    `isolation bench: ${availableParallelism()} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at start`,
+  );
   const photos = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => photoLike(1155, 866, i + 10)));
   const pages = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => invoicePage(i + 10)));
 
   // The machine's limit for this mix, measured per step in this run (the step API of this tree).
-  if (process.env.BENCH_ONLY_HOSTILE !== '1') try {
-    const { measureStepCpu } = await import('./step-cpu.js');
-    const cpu = await measureStepCpu(photos.slice(0, 4), pages.slice(0, 4));
-    limit = cpu.limitImagesPerSecond;
-    console.log(`CPU-s per image by step: ${JSON.stringify(cpu.perImage)}; machine limit for the mix ${limit} images/s`);
-  } catch (err) {
-    console.log(`per-step CPU not measured here (${(err as Error).message})`);
-  }
+  if (process.env.BENCH_ONLY_HOSTILE !== '1')
+    try {
+      const { measureStepCpu } = await import('./step-cpu.js');
+      const cpu = await measureStepCpu(photos.slice(0, 4), pages.slice(0, 4));
+      limit = cpu.limitImagesPerSecond;
+      console.log(`CPU-s per image by step: ${JSON.stringify(cpu.perImage)}; machine limit for the mix ${limit} images/s`);
+    } catch (err) {
+      console.log(`per-step CPU not measured here (${(err as Error).message})`);
+    }
 
   const tmp = await createTempDir('ns-iso-');
   const svc = await startTestService({ DATA_DIR: tmp.dir, POLL_INTERVAL_MS: '1000' });
@@ -141,7 +146,9 @@ async function main(): Promise<void> {
     const busy = summary(await probe.stop());
     const peak = rss.stop();
     const rate = mix.length / (ms / 1000);
-    console.log(`mix of ${mix.length}: ${rate.toFixed(2)} images/s (${Math.round(ms)} ms)${limit ? `, ${(rate / limit).toFixed(2)} × the machine limit` : ''}${failed.length ? `, FAILED ${failed.join('; ')}` : ''}`);
+    console.log(
+      `mix of ${mix.length}: ${rate.toFixed(2)} images/s (${Math.round(ms)} ms)${limit ? `, ${(rate / limit).toFixed(2)} × the machine limit` : ''}${failed.length ? `, FAILED ${failed.join('; ')}` : ''}`,
+    );
     console.log(`/healthz during mix:  ${JSON.stringify(busy)} ms  (p99 ${(busy.p99 / Math.max(0.1, idle.p99)).toFixed(1)}× idle)`);
     console.log(`peak RSS during mix:  ${mb(peak)} MB`);
     await new Promise((r) => setTimeout(r, DRAIN_WAIT_S * 1000));
@@ -188,7 +195,8 @@ async function main(): Promise<void> {
     const bad2 = await upload(svc2.url, hostile, 'hostile-2.png');
     const others = [];
     // Photos and short text (a full page needs most of 2 s of OCR on a busy 2-core machine).
-    for (let i = 0; i < 4; i++) others.push((await upload(svc2.url, i % 2 ? await textImage([`RECEIPT ${i}`, 'TOTAL 9.99']) : photos[i]!, `other-${i}`)).body.id);
+    for (let i = 0; i < 4; i++)
+      others.push((await upload(svc2.url, i % 2 ? await textImage([`RECEIPT ${i}`, 'TOTAL 9.99']) : photos[i]!, `other-${i}`)).body.id);
     const results = await Promise.all(others.map((id) => oneFinal(svc2.url, id)));
     const second = await waitForFinal(svc2.url, bad2.body.id, 300_000);
     console.log(`  beside a second hostile file (${second.status}): 4 other files ${results.map((r) => `${r.status} in ${r.ms} ms`).join(', ')}`);
@@ -198,6 +206,6 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1]?.endsWith("isolation.js")) await main();
+if (process.argv[1]?.endsWith('isolation.js')) await main();
 // Agenda leaves lock-check timers behind after stop; the figures are printed, so end here.
-if (process.argv[1]?.endsWith("isolation.js")) process.exit(0);
+if (process.argv[1]?.endsWith('isolation.js')) process.exit(0);

@@ -21,7 +21,9 @@ const lineAt = new Map<string, number>();
 const stamp = setInterval(() => {
   for (const m of smtp.mails) if (m.parsed.subject && !mailAt.has(m.parsed.subject)) mailAt.set(m.parsed.subject, Date.now());
   for (const d of line.deliveries) {
-    const alt = String((d.messages[0] as { altText?: string; text?: string } | undefined)?.altText ?? (d.messages[0] as { text?: string } | undefined)?.text ?? '');
+    const alt = String(
+      (d.messages[0] as { altText?: string; text?: string } | undefined)?.altText ?? (d.messages[0] as { text?: string } | undefined)?.text ?? '',
+    );
     const key = alt.split('\n')[0] ?? alt;
     if (!lineAt.has(key)) lineAt.set(key, Date.now());
   }
@@ -59,7 +61,9 @@ try {
     mailLat.push((mailAt.get(title) ?? NaN) - done);
     lineLat.push((lineAt.get(title) ?? NaN) - done);
   }
-  console.log(`completion → accepted, over ${N} files: SMTP p50 ${pct(mailLat, 50)} ms, p99 ${pct(mailLat, 99)} ms; LINE p50 ${pct(lineLat, 50)} ms, p99 ${pct(lineLat, 99)} ms`);
+  console.log(
+    `completion → accepted, over ${N} files: SMTP p50 ${pct(mailLat, 50)} ms, p99 ${pct(mailLat, 99)} ms; LINE p50 ${pct(lineLat, 50)} ms, p99 ${pct(lineLat, 99)} ms`,
+  );
 
   await put('digest', { email: 'digest@example.test' });
   const failed = [];

@@ -27,10 +27,15 @@ export async function runPipelineBaseline(images: readonly Buffer[]): Promise<Ba
   const pool = new OcrPool({ langs: ['eng'], size: 1 });
   const perCallMs = { thumbnail: 0, classify: 0, ocr: 0 };
   const once = async (bytes: Buffer, record: boolean) => {
-    let t = performance.now();
+    const t = performance.now();
     await sharp(bytes).rotate().resize(300, 300, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
     const t1 = performance.now();
-    const { data, info } = await sharp(bytes).rotate().resize(NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes)
+      .rotate()
+      .resize(NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, { fit: 'fill' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     await classifyNsfw(model, tf, { data, width: info.width, height: info.height });
     const t2 = performance.now();
     await pool.recognize(bytes);
@@ -40,7 +45,6 @@ export async function runPipelineBaseline(images: readonly Buffer[]): Promise<Ba
       perCallMs.classify += t2 - t1;
       perCallMs.ocr += t3 - t2;
     }
-    t = t3;
   };
   try {
     const first = images[0];

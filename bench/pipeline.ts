@@ -39,7 +39,9 @@ async function throughService(images: Buffer[], env: Record<string, string>): Pr
 const images = await makeImages(count);
 console.log(`pipeline bench: ${count} images (~1 MP photos and text pages), 2 cores`);
 const base = await runPipelineBaseline(images);
-console.log(`plain loop (sharp + nsfwjs/${base.backend} + tesseract, one after another): ${base.imagesPerSecond} images/s  (per call ms: ${JSON.stringify(base.perCallMs)})`);
+console.log(
+  `plain loop (sharp + nsfwjs/${base.backend} + tesseract, one after another): ${base.imagesPerSecond} images/s  (per call ms: ${JSON.stringify(base.perCallMs)})`,
+);
 
 const tmp = await createTempDir('ns-bench-');
 const sqlite = await throughService(images, { DATA_DIR: tmp.dir });

@@ -37,7 +37,10 @@ export async function measureStepCpu(photos: Buffer[], pages: Buffer[]): Promise
     // Warm every worker (models, tesseract).
     await Promise.all([analyze.run(pages[0]!, limits), thumbnail.run(pages[0]!, limits), ocr.run(pages[0]!, ocrOptions)]);
     const perImage = {} as StepCpu['perImage'];
-    for (const [kind, images] of [['photo', photos], ['page', pages]] as const) {
+    for (const [kind, images] of [
+      ['photo', photos],
+      ['page', pages],
+    ] as const) {
       const sums = { analyze: 0, thumbnail: 0, ocr: 0 };
       for (const img of images) {
         sums.analyze += await cpu(() => analyze.run(img, limits));
@@ -56,18 +59,26 @@ export async function measureStepCpu(photos: Buffer[], pages: Buffer[]): Promise
 }
 
 /** Precision and recall of the text check over images labelled with/without text. */
-export async function textCheckScores(withText: Buffer[], without: Buffer[]): Promise<{ precision: number; recall: number; tp: number; fp: number; fn: number }> {
+export async function textCheckScores(
+  withText: Buffer[],
+  without: Buffer[],
+): Promise<{ precision: number; recall: number; tp: number; fp: number; fn: number }> {
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  for (const img of withText) if ((await detectText(await decodeGrey(img, limits))).hasText) tp++;
-  else fn++;
+  for (const img of withText)
+    if ((await detectText(await decodeGrey(img, limits))).hasText) tp++;
+    else fn++;
   for (const img of without) if ((await detectText(await decodeGrey(img, limits))).hasText) fp++;
   return { precision: tp + fp === 0 ? 1 : tp / (tp + fp), recall: tp + fn === 0 ? 1 : tp / (tp + fn), tp, fp, fn };
 }
 
 if (process.argv[1]?.endsWith('step-cpu.js')) {
-  console.log(`step CPU: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `step CPU: ${availableParallelism()} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const photos = await Promise.all([1, 2, 3, 4].map((i) => photoLike(1155, 866, i + 10)));
   const pages = await Promise.all([1, 2, 3, 4].map((i) => invoicePage(i + 10)));
   console.log(JSON.stringify(await measureStepCpu(photos, pages)));

@@ -10,9 +10,9 @@ import sharp from 'sharp';
 
 import { analyzeImage, warmAnalyze } from '../jobs/lib/analyze.js';
 import { classifyNsfw, loadNsfwModel, NSFW_INPUT_SIZE } from '../jobs/lib/nsfw.js';
-import { OcrPool, ocrImage } from '../jobs/lib/ocr.js';
-import { makeThumbnail } from '../jobs/lib/thumbnail.js';
+import { ocrImage, OcrPool } from '../jobs/lib/ocr.js';
 import { useTfBackend } from '../jobs/lib/tf.js';
+import { makeThumbnail } from '../jobs/lib/thumbnail.js';
 import { photoLike, textImage } from '../test/fixtures/images.js';
 import { runPipelineBaseline } from './pipeline-baseline.js';
 
@@ -39,7 +39,10 @@ async function timeIt(n: number, fn: () => Promise<unknown>): Promise<number> {
 export async function megapixelImage(seed = 1): Promise<Buffer> {
   const caption = await textImage(['Nightshift benchmark caption', `image number ${seed}`], { width: 700 });
   const photo = await photoLike(1155, 866, seed, 'png');
-  return sharp(photo).composite([{ input: caption, left: 40, top: 40 }]).jpeg({ quality: 88 }).toBuffer();
+  return sharp(photo)
+    .composite([{ input: caption, left: 40, top: 40 }])
+    .jpeg({ quality: 88 })
+    .toBuffer();
 }
 
 export interface StepsBench {

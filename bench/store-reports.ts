@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
+import { type CompiledQuery, Kysely, type LogEvent, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 
 import { createLogger } from '../src/logger.js';
@@ -21,7 +21,7 @@ import type { SqlKind } from '../src/store/schema.js';
 import type { Database } from '../src/store/schema.js';
 import { SqlReports } from '../src/store/sql-reports.js';
 import type { FileStatus } from '../src/store/types.js';
-import { seedSqlFiles, type SeedFile, type SeedStep } from '../test/store/seed.js';
+import { type SeedFile, seedSqlFiles, type SeedStep } from '../test/store/seed.js';
 import { mulberry32 } from './random.js';
 
 const FILES = Number(process.argv[2] ?? 100_000);
@@ -30,7 +30,6 @@ const H = 3_600_000;
 const END = Date.UTC(2026, 0, 10);
 const DAYS = 4;
 const REASONS = ['ocr: image is truncated', 'thumbnail: unsupported type', 'analyze: model busy', 'ocr: no text layer', 'stuck: no heartbeat'];
-
 
 /** 100k files over 4 days; 200 owners with Zipf-like shares (owner_000 ≈ 17 %), 5 % anonymous. */
 function makeFiles(n: number): SeedFile[] {

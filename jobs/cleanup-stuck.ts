@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-import { requeueLostWork } from '../src/cleanup/lost.js';
 import { purgeOrphanBlobs } from '../src/cleanup/blobs.js';
+import { requeueLostWork } from '../src/cleanup/lost.js';
 import { recoverStuckSteps, type StepLimits } from '../src/cleanup/stuck.js';
 import { defineJob } from '../src/engine/job.js';
 import type { StepName } from '../src/store/types.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { defineJob, type JobDefinition, type JobPayloads } from '../src/engine/job.js';
+import { defineJob, type JobDefinition } from '../src/engine/job.js';
 import { RetryLaterError } from '../src/errors.js';
 import { deliveryJobName } from '../src/notify/delivery.js';
 import type { ChannelName, DeliveryJobName, MessageItem, NotifierDefinition, NotifyEvent } from '../src/notify/notifier.js';
@@ -22,7 +22,7 @@ function defineDelivery(name: DeliveryJobName, concurrency: number): JobDefiniti
   return defineJob<DeliveryJobName>({
     name,
     description: `delivers one notification on ${name.slice('deliver-'.length)} (the outbox row counts attempts)`,
-    payload: z.object({ notificationId: z.string().min(1).max(128) }).strict() as z.ZodType<JobPayloads[DeliveryJobName]>,
+    payload: z.object({ notificationId: z.string().min(1).max(128) }).strict(),
     // The outbox row decides when a notification is dead (MAX_DELIVERY_ATTEMPTS); Agenda only
     // carries out the retries, so its own limit is set out of the way.
     defaults: { concurrency, attempts: 1_000, backoffMs: FIRST_RETRY_MS, timeoutMs: SEND_TIMEOUT_MS + 10_000 },

@@ -38,7 +38,12 @@ export const step: StepSpec<'ocr'> = {
     const { config } = ctx.services;
     const pool = poolOf(config, 'ocr');
     const ocr = sharedStep('ocr', [pool, config.ocrLangs, config.ocrLangDir], () => openOcr({ ...pool, langs: config.ocrLangs, langDir: config.ocrLangDir }));
-    const outcome = await ocr.run(bytes, { maxPixels: config.maxImagePixels, mode: config.ocrMode, minConfidence: config.ocrMinConfidence }, ctx.signal, ctx.hardSignal);
+    const outcome = await ocr.run(
+      bytes,
+      { maxPixels: config.maxImagePixels, mode: config.ocrMode, minConfidence: config.ocrMinConfidence },
+      ctx.signal,
+      ctx.hardSignal,
+    );
     return outcome.status === 'skipped' ? new StepSkipped(outcome.reason) : { ...outcome.result };
   },
   close: () => closeStepPools(),

@@ -21,7 +21,7 @@ const SNIFF_BYTES = 4_100;
  */
 export default defineJob({
   name: 'process-file',
-  description: 'sniffs the upload\'s real type and fans out the steps that apply to it',
+  description: "sniffs the upload's real type and fans out the steps that apply to it",
   payload: StepPayload,
   defaults: { concurrency: 10, attempts: 3, backoffMs: 1_000, timeoutMs: 30_000, priority: 10 },
   async handler(ctx) {

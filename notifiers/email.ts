@@ -70,7 +70,8 @@ function parseConfig(env: Env): EmailConfig | undefined {
   const from = env.MAIL_FROM?.trim() ?? '';
   if (from === '') throw invalid('MAIL_FROM', 'is required when SMTP_URL is set (e.g. "Nightshift <nightshift@example.com>")');
   const domain = /@([^\s@<>]+)>?\s*$/.exec(from)?.[1];
-  if (domain === undefined || /[\r\n]/.test(from)) throw invalid('MAIL_FROM', 'must be an address like nightshift@example.com or Name <nightshift@example.com>');
+  if (domain === undefined || /[\r\n]/.test(from))
+    throw invalid('MAIL_FROM', 'must be an address like nightshift@example.com or Name <nightshift@example.com>');
   const decode = (s: string) => (s === '' ? undefined : decodeURIComponent(s));
   return {
     host: url.hostname.replace(/^\[|\]$/g, ''),
@@ -106,7 +107,7 @@ interface SmtpError {
 }
 
 function asSmtpError(err: unknown): SmtpError {
-  if (err instanceof Error) return err as SmtpError;
+  if (err instanceof Error) return err;
   return { message: String(err) };
 }
 

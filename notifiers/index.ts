@@ -11,10 +11,4 @@ import webhook from './webhook.js';
  * channels, owner routing, delivery jobs, API enums, config checks and README rows.
  * `console` is last: the fallback that is always there.
  */
-export const notifierDefinitions: readonly NotifierDefinition[] = [
-  line,
-  email,
-  webhook,
-  slack,
-  consoleNotifier,
-];
+export const notifierDefinitions: readonly NotifierDefinition[] = [line, email, webhook, slack, consoleNotifier];

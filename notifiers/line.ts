@@ -3,17 +3,17 @@ import { Agent } from 'undici';
 
 import type { Logger } from '../src/logger.js';
 import { defineNotifier, type Message, type Notifier, type SendResult } from '../src/notify/notifier.js';
-import { verifyLineSignature } from './lib/line-signature.js';
 import { classifyLineError } from './lib/line-classify.js';
-import { LINE_CONFIG_KEYS, lineConfigFromEnv, type LineConfig } from './lib/line-config.js';
-import { lineLinkRoutes, lineWebhookRoutes } from './lib/line-routes.js';
+import { LINE_CONFIG_KEYS, type LineConfig, lineConfigFromEnv } from './lib/line-config.js';
 import { withFetchDeadline } from './lib/line-fetch.js';
 import { LINE_LIMITS, renderLineMessage, truncate } from './lib/line-render.js';
+import { lineLinkRoutes, lineWebhookRoutes } from './lib/line-routes.js';
+import { verifyLineSignature } from './lib/line-signature.js';
 
 export type { LineConfig } from './lib/line-config.js';
 export { lineConfigFromEnv } from './lib/line-config.js';
-export { renderLineMessage, renderFlexBubble, renderAltText, renderText, LINE_LIMITS } from './lib/line-render.js';
-export { verifyLineSignature, isLineUserId, isLinePushTarget, signLineBody } from './lib/line-signature.js';
+export { LINE_LIMITS, renderAltText, renderFlexBubble, renderLineMessage, renderText } from './lib/line-render.js';
+export { isLinePushTarget, isLineUserId, signLineBody, verifyLineSignature } from './lib/line-signature.js';
 
 declare module '../src/notify/notifier.js' {
   interface NotifierChannels {
@@ -57,9 +57,7 @@ export function createLineClient(config: LineConfig): LineClient {
       // LINE rejects a retry key that is not a UUID with a 400; say so before spending a request.
       if (!UUID.test(message.id)) return { status: 'permanent', error: `message id is not a UUID, so it cannot be a LINE retry key` };
       try {
-        const res = await withFetchDeadline(deadline(signal), () =>
-          api.pushMessageWithHttpInfo({ to, messages: [renderLineMessage(message)] }, message.id),
-        );
+        const res = await withFetchDeadline(deadline(signal), () => api.pushMessageWithHttpInfo({ to, messages: [renderLineMessage(message)] }, message.id));
         const ids = (res.body.sentMessages ?? []).map((m) => m.id).join(',');
         const requestId = res.httpResponse.headers.get('x-line-request-id') ?? 'unknown';
         return { status: 'delivered', response: `request ${requestId}${ids ? ` sentMessages=${ids}` : ''}` };
@@ -116,8 +114,7 @@ export function createLineNotifier(config: LineConfig, deps: { readonly log: Log
       guarded('push', { messageId: message.id, event: message.event, recipient }, (s) => client.push(message, recipient, s), signal),
     push: (message, to, signal) => guarded('push', { messageId: message.id, event: message.event, recipient: to }, (s) => client.push(message, to, s), signal),
     reply: (replyToken, text, signal) => guarded('reply', {}, (s) => client.reply(replyToken, text, s), signal),
-    verifyWebhook: (rawBody, signatureHeader) =>
-      config.channelSecret !== undefined && verifyLineSignature(rawBody, signatureHeader, config.channelSecret),
+    verifyWebhook: (rawBody, signatureHeader) => config.channelSecret !== undefined && verifyLineSignature(rawBody, signatureHeader, config.channelSecret),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 
-import { BOOLEAN_HINT, ConfigError, parseBoolean, zodIssues, type ConfigIssue, type ConfigKeyDoc, type Env } from '../src/config/section.js';
+import { BOOLEAN_HINT, ConfigError, type ConfigIssue, type ConfigKeyDoc, type Env, parseBoolean, zodIssues } from '../src/config/section.js';
 import type { Logger } from '../src/logger.js';
 import { defineNotifier, type Message, type Notifier, type SendResult } from '../src/notify/notifier.js';
 import { parseRetryAfter } from './webhook.js';
@@ -48,7 +48,11 @@ const configKeys: ConfigKeyDoc[] = [
   { key: 'SLACK_WEBHOOK_URL', description: 'turns Slack on: an incoming-webhook URL, the recipient `default` (e.g. `NOTIFY_ADMINS=slack:default`)' },
   { key: 'SLACK_WEBHOOKS', description: 'more webhooks, `name=https://hooks.slack.com/services/…,…`; a Slack recipient is a name' },
   { key: 'SLACK_ENABLED', description: 'on when a URL above is set; `true` turns Slack on for owners\u2019 own webhook URLs alone, `false` off' },
-  { key: 'SLACK_HOOKS_ORIGIN', default: SLACK_DEFAULTS.SLACK_HOOKS_ORIGIN, description: 'the only origin an owner\u2019s webhook URL (`addresses.slack`) may have' },
+  {
+    key: 'SLACK_HOOKS_ORIGIN',
+    default: SLACK_DEFAULTS.SLACK_HOOKS_ORIGIN,
+    description: 'the only origin an owner\u2019s webhook URL (`addresses.slack`) may have',
+  },
   { key: 'SLACK_TIMEOUT_MS', default: String(SLACK_DEFAULTS.SLACK_TIMEOUT_MS), description: 'deadline of one POST, connect to last byte' },
 ];
 
@@ -63,7 +67,13 @@ const httpUrl = (v: string): URL | undefined => {
 };
 
 const Schema = z.object({
-  SLACK_WEBHOOK_URL: z.preprocess(blank, z.string().refine((v) => httpUrl(v) !== undefined, 'must be an http(s) URL').optional()),
+  SLACK_WEBHOOK_URL: z.preprocess(
+    blank,
+    z
+      .string()
+      .refine((v) => httpUrl(v) !== undefined, 'must be an http(s) URL')
+      .optional(),
+  ),
   SLACK_WEBHOOKS: z.preprocess(blank, z.string().optional()),
   SLACK_ENABLED: z.string().optional(),
   SLACK_HOOKS_ORIGIN: z.preprocess(
@@ -76,20 +86,30 @@ const Schema = z.object({
   ),
   SLACK_TIMEOUT_MS: z.preprocess(
     blank,
-    z.coerce.number({ error: 'must be a whole number of milliseconds' }).int('must be a whole number of milliseconds').min(50, 'must be at least 50').max(120_000, 'must be at most 120000').default(SLACK_DEFAULTS.SLACK_TIMEOUT_MS),
+    z.coerce
+      .number({ error: 'must be a whole number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(50, 'must be at least 50')
+      .max(120_000, 'must be at most 120000')
+      .default(SLACK_DEFAULTS.SLACK_TIMEOUT_MS),
   ),
 });
 
 /** `name=url,…` into a map, reporting each problem under SLACK_WEBHOOKS. */
 function parseNamed(raw: string | undefined, issues: ConfigIssue[]): Map<string, URL> {
   const targets = new Map<string, URL>();
-  for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+  for (const entry of (raw ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')) {
     const eq = entry.indexOf('=');
     const name = eq === -1 ? '' : entry.slice(0, eq).trim();
     const url = httpUrl(entry.slice(eq + 1));
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) issues.push({ key: 'SLACK_WEBHOOKS', message: 'must be name=https://…[,name=https://…] with names of letters, digits, _ . -' });
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name))
+      issues.push({ key: 'SLACK_WEBHOOKS', message: 'must be name=https://…[,name=https://…] with names of letters, digits, _ . -' });
     else if (url === undefined) issues.push({ key: 'SLACK_WEBHOOKS', message: `the URL of "${name}" must be an http(s) URL` });
-    else if (targets.has(name) || name === 'default') issues.push({ key: 'SLACK_WEBHOOKS', message: `"${name}" is listed twice (default is SLACK_WEBHOOK_URL)` });
+    else if (targets.has(name) || name === 'default')
+      issues.push({ key: 'SLACK_WEBHOOKS', message: `"${name}" is listed twice (default is SLACK_WEBHOOK_URL)` });
     else targets.set(name, url);
   }
   return targets;
@@ -112,7 +132,8 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/;
 /** An owner's address: an incoming-webhook URL (https, or http on loopback for a local receiver). */
 function validateOwnerUrl(address: string): string | undefined {
   const url = httpUrl(address);
-  if (url === undefined || (url.protocol === 'http:' && !LOOPBACK.test(url.hostname))) return 'must be a Slack incoming-webhook URL (https://hooks.slack.com/services/…)';
+  if (url === undefined || (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)))
+    return 'must be a Slack incoming-webhook URL (https://hooks.slack.com/services/…)';
   return undefined;
 }
 
@@ -177,7 +198,11 @@ export function renderSlackMessage(message: Message): SlackPayload {
     const text = `*${title}*${item.status ? ` · ${esc(item.status)}` : ''}${item.detail ? `\n${esc(item.detail)}` : ''}`;
     const thumb = httpsUrl(item.imageUrl);
     return thumb
-      ? { type: 'section', text: mrkdwn(text), accessory: { type: 'image', image_url: thumb, alt_text: truncate(item.title, SLACK_LIMITS.altTextChars) || 'image' } }
+      ? {
+          type: 'section',
+          text: mrkdwn(text),
+          accessory: { type: 'image', image_url: thumb, alt_text: truncate(item.title, SLACK_LIMITS.altTextChars) || 'image' },
+        }
       : { type: 'section', text: mrkdwn(text) };
   });
   const left = items.length - itemBlocks.length + (factSections.length - factBlocks.length) * SLACK_LIMITS.fieldsPerSection;

@@ -48,7 +48,10 @@ function parseConfig(env: Env): WebhookConfig | undefined {
   const raw = env.WEBHOOK_URLS?.trim();
   if (raw === undefined || raw === '') return undefined;
   const targets = new Map<string, URL>();
-  for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')) {
     const eq = entry.indexOf('=');
     const name = eq === -1 ? '' : entry.slice(0, eq).trim();
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw invalid('WEBHOOK_URLS', 'must be name=https://…[,name=https://…] with names of letters, digits, _ . -');
@@ -150,7 +153,7 @@ function createWebhookNotifier(config: WebhookConfig, log: Logger): Notifier {
             const retryAfter = res.headers['retry-after'];
             resolve({
               status: res.statusCode ?? 0,
-              retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+              retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) as string | undefined,
               body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES),
             });
           });

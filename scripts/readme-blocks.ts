@@ -1,5 +1,5 @@
+import { type ConfigTableRow, renderConfigTable } from '../src/docs/config-table.js';
 import { renderJobTable, scheduleRows } from '../src/docs/readme.js';
-import { renderConfigTable, type ConfigTableRow } from '../src/docs/config-table.js';
 import type { NotifierDefinition } from '../src/notify/notifier.js';
 import { notifyConfigKeys } from '../src/notify/rules.js';
 import { registry } from '../src/registry.js';

@@ -37,6 +37,8 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, 
       },
       (err: unknown) => {
         signal.removeEventListener('abort', abort);
+        // The work's own rejection passes through unchanged; callers coerce at their boundary.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         reject(err);
       },
     );

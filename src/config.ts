@@ -1,16 +1,17 @@
-import { resolve, join } from 'node:path';
+import { join, resolve } from 'node:path';
+
 import { z } from 'zod';
 
 import { defaults } from '../config/defaults.js';
+import { ConfigError, type ConfigIssue, issuesOf, zBoolean, zodIssues } from './config/section.js';
 import type { JobOptions } from './engine/options.js';
+import { jobEnvPrefix, type JobOptionSource, parseJobOptions, parseServedJobs } from './engine/options.js';
 import type { JobName } from './engine/payloads.js';
-import { jobEnvPrefix, parseJobOptions, parseServedJobs, type JobOptionSource } from './engine/options.js';
-import { ConfigError, issuesOf, zBoolean, zodIssues, type ConfigIssue } from './config/section.js';
-import { isValidTimeZone } from './timezone.js';
 import type { NotifierDefinition } from './notify/notifier.js';
-import { readNotifierConfigs, type ConfiguredNotifier } from './notify/registry.js';
-import { parseNotifyConfig, type NotifyConfig } from './notify/rules.js';
+import { type ConfiguredNotifier, readNotifierConfigs } from './notify/registry.js';
+import { type NotifyConfig, parseNotifyConfig } from './notify/rules.js';
 import { parseSchedules, type PeriodicJobSource, type Schedule } from './schedules/spec.js';
+import { isValidTimeZone } from './timezone.js';
 
 export type Role = 'all' | 'api' | 'worker';
 export type DatabaseKind = 'sqlite' | 'postgres' | 'mongodb';
@@ -123,10 +124,19 @@ const EnvSchema = z.object({
       .regex(/^(postgres(ql)?|mongodb(\+srv)?|sqlite):/, 'must start with postgres://, mongodb:// or sqlite:')
       .optional(),
   ),
-  REDIS_URL: z.preprocess(emptyToUndefined, z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis://')
+      .optional(),
+  ),
   STORAGE_URL: z.preprocess(
     emptyToUndefined,
-    z.string().regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:.+)$/, 'must be s3://bucket[/prefix] or file:/dir').optional(),
+    z
+      .string()
+      .regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:.+)$/, 'must be s3://bucket[/prefix] or file:/dir')
+      .optional(),
   ),
   S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url().optional()),
   S3_FORCE_PATH_STYLE: zBoolean(defaults.S3_FORCE_PATH_STYLE),
@@ -139,11 +149,17 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaults.LOG_LEVEL),
   POLL_INTERVAL_MS: int(50).default(defaults.POLL_INTERVAL_MS),
   ANALYZE_MODEL_DIR: optionalString,
-  OCR_LANGS: z.string().regex(/^[a-z_]{3,8}(\+[a-z_]{3,8})*$/, 'must be tesseract language codes joined by +').default(defaults.OCR_LANGS),
+  OCR_LANGS: z
+    .string()
+    .regex(/^[a-z_]{3,8}(\+[a-z_]{3,8})*$/, 'must be tesseract language codes joined by +')
+    .default(defaults.OCR_LANGS),
   OCR_LANG_DIR: optionalString,
   MAX_IMAGE_PIXELS: int(1).default(defaults.MAX_IMAGE_PIXELS),
   SHUTDOWN_TIMEOUT_MS: int(0).default(defaults.SHUTDOWN_TIMEOUT_MS),
-  SUMMARY_LOCAL_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h), e.g. 09:00').default(defaults.SUMMARY_LOCAL_TIME),
+  SUMMARY_LOCAL_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h), e.g. 09:00')
+    .default(defaults.SUMMARY_LOCAL_TIME),
   SUMMARY_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as Asia/Tokyo').default(defaults.SUMMARY_TIMEZONE),
   STATS_INTERVAL_SECONDS: int(1, 3600).default(defaults.STATS_INTERVAL_SECONDS),
   WORKER_HEARTBEAT_MS: int(100, 600_000).default(defaults.WORKER_HEARTBEAT_MS),
@@ -187,7 +203,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
   const schedules = section(() => parseSchedules(env, registry.jobs));
   const jobOptions = parseJobOptions(env, registry.jobs);
   issues.push(...jobOptions.issues);
-  const served = overrides.jobs !== undefined ? parseServedJobs(overrides.jobs, '--jobs', registry.jobs) : parseServedJobs(env.WORKER_JOBS, 'WORKER_JOBS', registry.jobs);
+  const served =
+    overrides.jobs !== undefined ? parseServedJobs(overrides.jobs, '--jobs', registry.jobs) : parseServedJobs(env.WORKER_JOBS, 'WORKER_JOBS', registry.jobs);
   issues.push(...served.issues);
   const steps = section(() => readStepPools(env, registry.jobs, jobOptions.options));
   if (!parsed.success || !notify || !notifiers || !schedules || !steps || issues.length > 0) throw new ConfigError(issues);
@@ -283,7 +300,7 @@ export interface StepPoolConfig {
 export const POOL_KNOBS = [
   { option: 'maxHeapMb', suffix: 'MAX_HEAP_MB', min: 16, doc: 'heap limit of each pool worker (MB): past it the attempt fails with STEP_OUT_OF_MEMORY' },
   { option: 'maxTasksPerWorker', suffix: 'MAX_TASKS_PER_WORKER', min: 1, doc: 'a pool worker is replaced after this many tasks' },
-  { option: 'maxRssMb', suffix: 'MAX_RSS_MB', min: 16, doc: "a pool worker whose footprint passes this (MB) after a task is replaced" },
+  { option: 'maxRssMb', suffix: 'MAX_RSS_MB', min: 16, doc: 'a pool worker whose footprint passes this (MB) after a task is replaced' },
 ] as const satisfies ReadonlyArray<{ option: keyof StepPoolConfig; suffix: string; min: number; doc: string }>;
 
 /** OCR_MODE, OCR_MIN_CONFIDENCE, and a pool per processing step of the registry sized by its concurrency. */

@@ -77,7 +77,12 @@ export function isPermanent(err: unknown): err is PermanentError {
 }
 
 /** The codes that mean "the user's file is bad", not "nightshift is broken". */
-const USER_INPUT_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCodes.EMPTY_FILE, ErrorCodes.CORRUPT_IMAGE, ErrorCodes.IMAGE_TOO_LARGE, ErrorCodes.UNSUPPORTED_TYPE]);
+const USER_INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCodes.EMPTY_FILE,
+  ErrorCodes.CORRUPT_IMAGE,
+  ErrorCodes.IMAGE_TOO_LARGE,
+  ErrorCodes.UNSUPPORTED_TYPE,
+]);
 
 /**
  * A permanent failure caused by what a user uploaded (an empty, corrupt, oversized or unreadable

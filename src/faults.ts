@@ -6,7 +6,8 @@ import type { Logger } from './logger.js';
  * full. Both are answered with a status that tells a client to come back (503 + Retry-After,
  * 507) instead of 500 "internal error", and logged once when they start and once when they end.
  */
-export type Fault = { readonly kind: 'store-down'; readonly reason: string } | { readonly kind: 'disk-full'; readonly reason: string; readonly path: string | undefined };
+export type Fault =
+  { readonly kind: 'store-down'; readonly reason: string } | { readonly kind: 'disk-full'; readonly reason: string; readonly path: string | undefined };
 
 /** Driver error codes of a lost or refused connection (Node's, PostgreSQL SQLSTATE class 08 and 57P0x). */
 const DOWN_CODES = new Set([
@@ -27,7 +28,8 @@ const DOWN_CODES = new Set([
   '57P02',
   '57P03',
 ]);
-const DOWN_MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|Connection closed|server closed the connection/i;
+const DOWN_MESSAGES =
+  /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|Connection closed|server closed the connection/i;
 const DOWN_NAMES = new Set(['MongoNetworkError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
 /** ENOSPC/EDQUOT (fs), SQLITE_FULL (SQLite), 53100 disk_full (PostgreSQL). */
 const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
@@ -46,7 +48,8 @@ function* chain(err: unknown): Generator<{ code?: unknown; name?: unknown; messa
 
 /** What kind of dependency fault an error is, if it is one. */
 export function classifyFault(err: unknown): Fault | undefined {
-  if (err instanceof NightshiftError && err.code === ErrorCodes.STORAGE_FULL) return { kind: 'disk-full', reason: err.message, path: (err as { path?: string }).path };
+  if (err instanceof NightshiftError && err.code === ErrorCodes.STORAGE_FULL)
+    return { kind: 'disk-full', reason: err.message, path: (err as { path?: string }).path };
   for (const e of chain(err)) {
     const code = typeof e.code === 'string' ? e.code : undefined;
     const message = typeof e.message === 'string' ? e.message : '';
@@ -70,7 +73,11 @@ export const STORE_RETRY_AFTER_SECONDS = 5;
 /** The answer an API client gets for a fault: 503 STORE_UNAVAILABLE or 507 STORAGE_FULL. */
 export function faultError(fault: Fault, cause: unknown): NightshiftError {
   if (fault.kind === 'disk-full') {
-    return new NightshiftError(ErrorCodes.STORAGE_FULL, `no space left to store the upload${fault.path ? ` (${fault.path})` : ''}; try again once space is freed`, { status: 507, cause });
+    return new NightshiftError(
+      ErrorCodes.STORAGE_FULL,
+      `no space left to store the upload${fault.path ? ` (${fault.path})` : ''}; try again once space is freed`,
+      { status: 507, cause },
+    );
   }
   return new NightshiftError(ErrorCodes.STORE_UNAVAILABLE, `the store is unavailable; try again in ${STORE_RETRY_AFTER_SECONDS} s`, { status: 503, cause });
 }

@@ -97,22 +97,68 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const cacheMs = options.cacheMs ?? 2_000;
   const onError = (gauge: string) => (err: unknown) => options.onReadError?.(err, gauge);
 
-  const jobs = new Counter({ name: 'nightshift_jobs_total', help: 'Job runs finished in this process, by job and outcome (success, retry, failure)', labelNames: ['job', 'outcome'], registers: [registry] });
-  const jobSeconds = new Histogram({ name: 'nightshift_job_duration_seconds', help: 'Wall time of a finished job run, seconds', labelNames: ['job'], buckets: DURATION_BUCKETS, registers: [registry] });
-  const stepSeconds = new Histogram({ name: 'nightshift_step_duration_seconds', help: 'Wall time of a finished processing step run, seconds', labelNames: ['step'], buckets: DURATION_BUCKETS, registers: [registry] });
-  const notifications = new Counter({ name: 'nightshift_notifications_total', help: 'Notification send attempts, by channel and outcome', labelNames: ['channel', 'outcome'], registers: [registry] });
+  const jobs = new Counter({
+    name: 'nightshift_jobs_total',
+    help: 'Job runs finished in this process, by job and outcome (success, retry, failure)',
+    labelNames: ['job', 'outcome'],
+    registers: [registry],
+  });
+  const jobSeconds = new Histogram({
+    name: 'nightshift_job_duration_seconds',
+    help: 'Wall time of a finished job run, seconds',
+    labelNames: ['job'],
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const stepSeconds = new Histogram({
+    name: 'nightshift_step_duration_seconds',
+    help: 'Wall time of a finished processing step run, seconds',
+    labelNames: ['step'],
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const notifications = new Counter({
+    name: 'nightshift_notifications_total',
+    help: 'Notification send attempts, by channel and outcome',
+    labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
   const uploadBytes = new Counter({ name: 'nightshift_upload_bytes_total', help: 'Bytes of accepted uploads', registers: [registry] });
   const active = new Gauge({ name: 'nightshift_jobs_active', help: 'Job runs under way in this process', registers: [registry] });
   const concurrency = new Gauge({ name: 'nightshift_jobs_concurrency', help: 'Most job runs this process may run at once', registers: [registry] });
 
   if (options.queueDepth) {
-    storeGauge(registry, 'nightshift_queue_depth', 'Jobs due and waiting, by job (from the database: the same in every process)', 'job', cached(options.queueDepth, cacheMs), options.jobs, onError('nightshift_queue_depth'));
+    storeGauge(
+      registry,
+      'nightshift_queue_depth',
+      'Jobs due and waiting, by job (from the database: the same in every process)',
+      'job',
+      cached(options.queueDepth, cacheMs),
+      options.jobs,
+      onError('nightshift_queue_depth'),
+    );
   }
   if (options.filesByStatus) {
-    storeGauge(registry, 'nightshift_files', 'Files by status (from the store)', 'status', cached(options.filesByStatus, cacheMs), ['uploaded', 'processing', 'completed', 'failed'], onError('nightshift_files'));
+    storeGauge(
+      registry,
+      'nightshift_files',
+      'Files by status (from the store)',
+      'status',
+      cached(options.filesByStatus, cacheMs),
+      ['uploaded', 'processing', 'completed', 'failed'],
+      onError('nightshift_files'),
+    );
   }
   if (options.workersByState) {
-    storeGauge(registry, 'nightshift_workers', 'Worker processes by state (from the store)', 'state', cached(options.workersByState, cacheMs), ['alive', 'stale'], onError('nightshift_workers'));
+    storeGauge(
+      registry,
+      'nightshift_workers',
+      'Worker processes by state (from the store)',
+      'state',
+      cached(options.workersByState, cacheMs),
+      ['alive', 'stale'],
+      onError('nightshift_workers'),
+    );
   }
 
   return {

@@ -60,7 +60,12 @@ const CAS_ROUNDS = 5;
  * set won emits — so two concurrent checks (two uploads, two workers) alert once. Of several
  * thresholds crossed at once (80 → 100 in one upload) only the highest is announced.
  */
-export async function checkOwnerQuota(services: Pick<JobServices, 'store' | 'notify'>, owner: string, usedBytes: number | undefined, log: Logger): Promise<QuotaCheckOutcome> {
+export async function checkOwnerQuota(
+  services: Pick<JobServices, 'store' | 'notify'>,
+  owner: string,
+  usedBytes: number | undefined,
+  log: Logger,
+): Promise<QuotaCheckOutcome> {
   const { store, notify } = services;
   for (let round = 0; round < CAS_ROUNDS; round++) {
     const record = await store.owners.get(owner);

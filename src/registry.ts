@@ -1,7 +1,6 @@
 import { jobDefinitions } from '../jobs/index.js';
 import { notifierDefinitions } from '../notifiers/index.js';
-import { parseConfig, type Config, type ConfigOverrides, type ConfigRegistry, type Role } from './config.js';
-import type { JobDefinition } from './engine/job.js';
+import { type Config, type ConfigOverrides, type ConfigRegistry, parseConfig, type Role } from './config.js';
 import { checkRegistry } from './notify/registry.js';
 
 /**
@@ -9,12 +8,16 @@ import { checkRegistry } from './notify/registry.js';
  * notifiers/. Everything else receives these lists (or what is derived from them).
  */
 export const registry = {
-  jobs: jobDefinitions as readonly JobDefinition[],
+  jobs: jobDefinitions,
   notifiers: notifierDefinitions,
 } as const satisfies ConfigRegistry;
 
 /** Read the config against the registry: what the CLI and tests call. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env, role: Role = 'all', overrides: Omit<ConfigOverrides, 'role'> = {}): Config {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  role: Role = 'all',
+  overrides: Omit<ConfigOverrides, 'role'> = {},
+): Config {
   checkRegistry(registry.notifiers);
   return parseConfig(env, registry, { ...overrides, role });
 }

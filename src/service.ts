@@ -11,22 +11,22 @@ import { createEngine, type Engine, type RegisteredJob } from './engine/engine.j
 import type { JobName } from './engine/job.js';
 import { isUserError, toError } from './errors.js';
 import { ConnectError, createFaultMonitor, isConnectionFailure, shortReason, urlTarget } from './faults.js';
+import { buildHttp, buildMetricsHttp, checkBindSafety } from './http/server.js';
+import type { Logger } from './logger.js';
 import { createMetrics, type Metrics, type NotificationOutcome } from './metrics.js';
-import { observeEngine } from './observe.js';
 import { isDeliveryJob, scheduleDelivery } from './notify/delivery.js';
 import { createHub } from './notify/hub.js';
 import { startOutboxSweeper } from './notify/sweeper.js';
-import { buildHttp, buildMetricsHttp, checkBindSafety } from './http/server.js';
-import { createStats } from './stats.js';
-import type { Logger } from './logger.js';
-import { recordRuns } from './schedules/runs.js';
+import { observeEngine } from './observe.js';
+import { type Heartbeat, startHeartbeat } from './ops/heartbeat.js';
+import { createOperations, type Operations, pipelineJobNames } from './ops/index.js';
+import { pausedJobsCache } from './ops/pauses.js';
 import { isStep } from './pipeline/step.js';
 import { registry } from './registry.js';
+import { recordRuns } from './schedules/runs.js';
 import { syncSchedules } from './schedules/sync.js';
+import { createStats } from './stats.js';
 import { createStore } from './store/index.js';
-import { createOperations, pipelineJobNames, type Operations } from './ops/index.js';
-import { startHeartbeat, type Heartbeat } from './ops/heartbeat.js';
-import { pausedJobsCache } from './ops/pauses.js';
 import type { Store } from './store/types.js';
 
 /**
@@ -87,7 +87,10 @@ export async function startService(config: Config, log: Logger): Promise<Service
     // --- ops: a dependency that cannot be reached stops start-up naming its key (ConnectError) ---
     // The monitor probes the store once it exists; the store's pool reports to it from the start.
     let storeRef: Store | undefined;
-    const faults = createFaultMonitor({ log: log.child({ component: 'faults' }), probe: () => (storeRef ? storeRef.ping() : Promise.reject(new Error('no store yet'))) });
+    const faults = createFaultMonitor({
+      log: log.child({ component: 'faults' }),
+      probe: () => (storeRef ? storeRef.ping() : Promise.reject(new Error('no store yet'))),
+    });
     closers.push({ name: 'faults', close: async () => faults.stop() });
     const onConnectionError = (err: Error) => {
       if (!faults.report(err, 'store pool')) log.warn({ err }, 'postgres idle client error');
@@ -142,7 +145,9 @@ export async function startService(config: Config, log: Logger): Promise<Service
     // Periodic jobs claim their occurrence in store.runs and record their counts there.
     const registered = jobs.map(({ definition, options }) => ({
       options,
-      definition: definition.schedule ? recordRuns(definition, { schedule: config.schedules.find((s) => s.job === definition.name), worker: workerName }) : definition,
+      definition: definition.schedule
+        ? recordRuns(definition, { schedule: config.schedules.find((s) => s.job === definition.name), worker: workerName })
+        : definition,
     }));
     // Lifecycle hooks of the served jobs (pools, workers), closed after the engine drained.
     for (const { definition, options } of registered) {
@@ -181,7 +186,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
         if (isDeliveryJob(def.name, config.notify.channels)) return;
         // A user's bad file is the owner's file.failed, not an admin's job.failed.
         if (isUserError(error)) return;
-        await notify.emit('job.failed', { jobName: def.name, jobId: ctx.jobId, attempts: ctx.attempt, error: error.message, fileId: (ctx.data as { fileId?: string }).fileId });
+        await notify.emit('job.failed', {
+          jobName: def.name,
+          jobId: ctx.jobId,
+          attempts: ctx.attempt,
+          error: error.message,
+          fileId: (ctx.data as { fileId?: string }).fileId,
+        });
       },
     });
     engineRef = engine;
@@ -202,7 +213,15 @@ export async function startService(config: Config, log: Logger): Promise<Service
     closers.push({ name: 'engine', close: () => engine.stop(config.shutdownTimeoutMs) });
     const ops = createOperations({ config, store, engine, notify, steps, log: log.child({ component: 'ops' }) });
     // In the registry before it takes work.
-    heartbeat = await startHeartbeat({ store, engine, controls: ops.controls, id: workerName, role: config.role, intervalMs: config.workerHeartbeatMs, log: log.child({ component: 'heartbeat' }) });
+    heartbeat = await startHeartbeat({
+      store,
+      engine,
+      controls: ops.controls,
+      id: workerName,
+      role: config.role,
+      intervalMs: config.workerHeartbeatMs,
+      log: log.child({ component: 'heartbeat' }),
+    });
 
     // Listening from here, so the counts cover every run of this worker; the timer starts with the worker loop.
     const stats =
@@ -221,7 +240,20 @@ export async function startService(config: Config, log: Logger): Promise<Service
     let url: string | undefined;
     if (serveApi) {
       const disks = [config.dataDir, ...(config.storage.kind === 'local' ? [config.storage.dir] : [])];
-      http = await buildHttp({ config, log, store, blobs, agenda: engine.agenda, enqueue: engine.enqueue, notify, ops, metrics, faults, disks, notifiers: registry.notifiers });
+      http = await buildHttp({
+        config,
+        log,
+        store,
+        blobs,
+        agenda: engine.agenda,
+        enqueue: engine.enqueue,
+        notify,
+        ops,
+        metrics,
+        faults,
+        disks,
+        notifiers: registry.notifiers,
+      });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
       closers.push({ name: 'http', close: () => server.close() });
@@ -240,7 +272,12 @@ export async function startService(config: Config, log: Logger): Promise<Service
       // A worker keeps the schedules of the jobs it serves.
       // Config sets the cron, the operator's stored pauses win: then every paused job's rows are disabled.
       const pauses = await ops.controls.pauses();
-      await syncSchedules(engine.agenda, config.schedules.filter((sc) => serve.has(sc.job)), log.child({ component: 'schedules' }), pauses.schedules);
+      await syncSchedules(
+        engine.agenda,
+        config.schedules.filter((sc) => serve.has(sc.job)),
+        log.child({ component: 'schedules' }),
+        pauses.schedules,
+      );
       await ops.controls.apply(pauses);
       await engine.start();
       stats?.start();
@@ -283,7 +320,10 @@ async function namingKey<T>(config: Config, key: 'DATABASE_URL', step: () => Pro
     const host = (err as { hostname?: unknown }).hostname;
     const text = `${toError(err).message} ${typeof host === 'string' ? host : ''}`;
     // With MongoDB, the engine's wake-ups may come through Redis: say which one failed.
-    const redisUrl = config.redisUrl !== undefined && text.includes(urlTarget(config.redisUrl)) && !text.includes(urlTarget(config.database.url)) ? config.redisUrl : undefined;
+    const redisUrl =
+      config.redisUrl !== undefined && text.includes(urlTarget(config.redisUrl)) && !text.includes(urlTarget(config.database.url))
+        ? config.redisUrl
+        : undefined;
     const name = redisUrl !== undefined ? 'REDIS_URL' : key;
     throw new ConnectError(name, `cannot connect to ${urlTarget(redisUrl ?? config.database.url)} (${shortReason(err)})`, err);
   }
@@ -298,7 +338,11 @@ async function probeS3(storage: Extract<Config['storage'], { kind: 's3' }>, blob
     const noCredentials = chain.some((e) => e instanceof Error && (e.name === 'CredentialsProviderError' || /credential/i.test(e.message)));
     const where = `s3://${storage.bucket}${storage.endpoint ? ` at ${storage.endpoint}` : ''}`;
     if (noCredentials) {
-      throw new ConnectError('AWS_ACCESS_KEY_ID', `no S3 credentials for STORAGE_URL=${where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile or role)`, err);
+      throw new ConnectError(
+        'AWS_ACCESS_KEY_ID',
+        `no S3 credentials for STORAGE_URL=${where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile or role)`,
+        err,
+      );
     }
     const status = (err as { cause?: { $metadata?: { httpStatusCode?: number } } }).cause?.$metadata?.httpStatusCode;
     const key = status === 403 ? 'AWS_ACCESS_KEY_ID' : 'STORAGE_URL';

@@ -36,13 +36,17 @@ async function readLabels(dir: string): Promise<string[]> {
     const text = await readFile(join(dir, 'labels.json'), 'utf8');
     const parsed: unknown = JSON.parse(text);
     const list = Array.isArray(parsed) ? parsed : (parsed as { labels?: unknown }).labels;
-    if (!Array.isArray(list) || !list.every((l) => typeof l === 'string')) throw loadFailed(dir, 'labels.json must be an array of strings or { "labels": [...] }');
+    if (!Array.isArray(list) || !list.every((l) => typeof l === 'string'))
+      throw loadFailed(dir, 'labels.json must be an array of strings or { "labels": [...] }');
     return list;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err instanceof NightshiftError ? err : loadFailed(dir, 'labels.json is not valid JSON', err);
   }
   try {
-    return (await readFile(join(dir, 'labels.txt'), 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+    return (await readFile(join(dir, 'labels.txt'), 'utf8'))
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
   } catch (err) {
     throw loadFailed(dir, 'neither labels.json nor labels.txt is readable', err);
   }

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 
 import { raceAbort } from '../../src/abort.js';
-import { checkImage, imageError, openImage } from './image.js';
 import type { CheckedImage, ImageLimits } from './image.js';
+import { checkImage, imageError, openImage } from './image.js';
 
 /** Interleaved 8-bit RGB pixels. */
 export interface RgbImage {

@@ -1,5 +1,5 @@
-import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
+import sharp from 'sharp';
 
 import { ErrorCodes, NightshiftError, PermanentError } from '../../src/errors.js';
 import { isProcessableImage, SNIFF_BYTES, sniffType } from './sniff.js';

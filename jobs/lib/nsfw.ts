@@ -49,7 +49,11 @@ async function init(): Promise<NsfwModel> {
 export function loadNsfwModel(): Promise<NsfwModel> {
   loading ??= init().catch((err: unknown) => {
     loading = undefined;
-    throw new NightshiftError(ErrorCodes.MODEL_LOAD_FAILED, `could not load the bundled nsfwjs MobileNetV2 model (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    throw new NightshiftError(
+      ErrorCodes.MODEL_LOAD_FAILED,
+      `could not load the bundled nsfwjs MobileNetV2 model (${err instanceof Error ? err.message : String(err)})`,
+      { cause: err },
+    );
   });
   return loading;
 }
@@ -64,13 +68,16 @@ export function rgbTensor(tf: Tf, rgb: RgbImage): Tensor3D {
  */
 export async function classifyNsfw(nsfw: NsfwModel, tf: Tf, rgb: RgbImage): Promise<Label[]> {
   const scores = tf.tidy(() => {
-    const input = tf.div(tf.cast(rgbTensor(tf, rgb), 'float32'), 255) as Tensor3D;
-    const sized = rgb.width === NSFW_INPUT_SIZE && rgb.height === NSFW_INPUT_SIZE ? input : tf.image.resizeBilinear(input, [NSFW_INPUT_SIZE, NSFW_INPUT_SIZE], true);
+    const input = tf.div<Tensor3D>(tf.cast(rgbTensor(tf, rgb), 'float32'), 255);
+    const sized =
+      rgb.width === NSFW_INPUT_SIZE && rgb.height === NSFW_INPUT_SIZE ? input : tf.image.resizeBilinear(input, [NSFW_INPUT_SIZE, NSFW_INPUT_SIZE], true);
     return nsfw.model.predict(tf.reshape(sized, [1, NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, 3])) as Tensor;
   });
   try {
     const values = await scores.data();
-    return NSFW_CLASSES.map((label, i) => ({ label, score: Math.round((values[i] ?? 0) * 10_000) / 10_000, source: 'nsfw' as const })).sort((a, b) => b.score - a.score);
+    return NSFW_CLASSES.map((label, i) => ({ label, score: Math.round((values[i] ?? 0) * 10_000) / 10_000, source: 'nsfw' as const })).sort(
+      (a, b) => b.score - a.score,
+    );
   } finally {
     scores.dispose();
   }

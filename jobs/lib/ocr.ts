@@ -5,8 +5,8 @@ import sharp from 'sharp';
 import type { Page, Worker } from 'tesseract.js';
 
 import { abortReason, raceAbort, throwIfAborted } from '../../src/abort.js';
-import { checkImage, imageError, openImage } from './image.js';
 import type { ImageLimits } from './image.js';
+import { checkImage, imageError, openImage } from './image.js';
 import type { LangSource } from './ocr-langs.js';
 import { resolveLangs } from './ocr-langs.js';
 
@@ -88,7 +88,10 @@ export class OcrPool {
       const spawning = this.spawn();
       try {
         return await raceAbort(spawning, signal, () => {
-          spawning.then((w) => w.terminate(), () => {});
+          spawning.then(
+            (w) => w.terminate(),
+            () => {},
+          );
         });
       } catch (err) {
         this.live--;
@@ -177,8 +180,7 @@ export interface OcrReadOptions extends ImageLimits {
 
 /** What the ocr step records: text, or a step skipped with the reason. */
 export type OcrOutcome =
-  | { readonly status: 'completed'; readonly result: OcrResult & { readonly textReason?: string } }
-  | { readonly status: 'skipped'; readonly reason: string };
+  { readonly status: 'completed'; readonly result: OcrResult & { readonly textReason?: string } } | { readonly status: 'skipped'; readonly reason: string };
 
 /** Greyscale pixels, one byte each. */
 export interface GreyImage {
@@ -228,9 +230,20 @@ const MIN_ROW_STROKES = 6;
 export async function detectText(grey: GreyImage): Promise<TextPresence> {
   const factor = Math.min(1, CHECK_SIZE / Math.max(grey.width, grey.height));
   const raw = { raw: { width: grey.width, height: grey.height, channels: 1 as const } };
-  const small = factor < 1 ? await sharp(grey.data, raw).resize({ width: Math.max(1, Math.round(grey.width * factor)), height: Math.max(1, Math.round(grey.height * factor)), fit: 'fill' }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true }) : { data: grey.data, info: { width: grey.width, height: grey.height } };
+  const small =
+    factor < 1
+      ? await sharp(grey.data, raw)
+          .resize({ width: Math.max(1, Math.round(grey.width * factor)), height: Math.max(1, Math.round(grey.height * factor)), fit: 'fill' })
+          .toColourspace('b-w')
+          .raw()
+          .toBuffer({ resolveWithObject: true })
+      : { data: grey.data, info: { width: grey.width, height: grey.height } };
   const { width: w, height: h } = small.info;
-  const bg = await sharp(small.data, { raw: { width: w, height: h, channels: 1 } }).blur(6).toColourspace('b-w').raw().toBuffer();
+  const bg = await sharp(small.data, { raw: { width: w, height: h, channels: 1 } })
+    .blur(6)
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
   const strokesPerRow: number[] = [];
   let inkPixels = 0;
   for (let y = 0; y < h; y++) {
@@ -271,7 +284,10 @@ export async function detectText(grey: GreyImage): Promise<TextPresence> {
   const inkShare = inkPixels / (w * h);
   const hasText = bands.length >= 1 && inkShare >= 0.002 && inkShare <= 0.4;
   // Line height: the median of the lines that carry most of the strokes (a stray edge band does not count).
-  const strong = bands.filter((b) => b.strokes >= 0.5 * Math.max(...bands.map((x) => x.strokes))).map((b) => b.height).sort((a, b) => a - b);
+  const strong = bands
+    .filter((b) => b.strokes >= 0.5 * Math.max(...bands.map((x) => x.strokes)))
+    .map((b) => b.height)
+    .sort((a, b) => a - b);
   const median = strong[Math.floor(strong.length / 2)];
   return { hasText, lineHeight: median === undefined ? undefined : median / factor, lines: bands.length };
 }
@@ -299,7 +315,12 @@ export async function prepareGrey(grey: GreyImage, lineHeight: number | undefine
   scale = Math.min(scale, 4000 / longest);
   let pipeline = sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } });
   if (Math.abs(scale - 1) > 0.01) {
-    pipeline = pipeline.resize({ width: Math.max(1, Math.round(grey.width * scale)), height: Math.max(1, Math.round(grey.height * scale)), fit: 'fill', kernel: 'lanczos3' });
+    pipeline = pipeline.resize({
+      width: Math.max(1, Math.round(grey.width * scale)),
+      height: Math.max(1, Math.round(grey.height * scale)),
+      fit: 'fill',
+      kernel: 'lanczos3',
+    });
   } else scale = 1;
   // No contrast stretch: on photos it amplifies noise, which made tesseract slower and less sure.
   const work = pipeline
@@ -360,7 +381,12 @@ export async function readText(pool: OcrPool, bytes: Buffer, options: OcrReadOpt
   if (result.text !== '' && result.confidence < options.minConfidence) {
     return {
       status: 'completed',
-      result: { text: '', confidence: result.confidence, words: [], textReason: `text confidence ${result.confidence} is below OCR_MIN_CONFIDENCE (${options.minConfidence}): not kept` },
+      result: {
+        text: '',
+        confidence: result.confidence,
+        words: [],
+        textReason: `text confidence ${result.confidence} is below OCR_MIN_CONFIDENCE (${options.minConfidence}): not kept`,
+      },
     };
   }
   return { status: 'completed', result };

@@ -6,7 +6,6 @@
  * A result exists only when a pool task completed, so a terminated attempt leaves nothing.
  */
 import type { Config, StepPoolConfig } from '../../src/config.js';
-import { ErrorCodes, NightshiftError } from '../../src/errors.js';
 import { createPool, type PoolStats, type WorkerPool } from '../../src/pool/pool.js';
 import type { AnalyzeResult } from './analyze.js';
 import type { OcrOutcome } from './ocr.js';
@@ -70,7 +69,12 @@ export interface OcrRunOptions {
 }
 export function openOcr(options: StepPoolOptions & OcrWorkerData): StepRunner<OcrRunOptions, OcrOutcome> {
   const { langs, langDir, ...rest } = options;
-  const pool = createPool<OcrTask, OcrOutcome>({ name: 'ocr', filename: worker('ocr-worker.js'), workerData: { langs, langDir } satisfies OcrWorkerData, ...rest });
+  const pool = createPool<OcrTask, OcrOutcome>({
+    name: 'ocr',
+    filename: worker('ocr-worker.js'),
+    workerData: { langs, langDir } satisfies OcrWorkerData,
+    ...rest,
+  });
   return runner(pool, (bytes, o) => ({ bytes, ...o }));
 }
 

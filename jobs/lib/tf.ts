@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import type * as Core from '@tensorflow/tfjs-core';
 import type * as Converter from '@tensorflow/tfjs-converter';
+import type * as Core from '@tensorflow/tfjs-core';
 import type * as Layers from '@tensorflow/tfjs-layers';
 
 import { ErrorCodes, NightshiftError } from '../../src/errors.js';
@@ -38,7 +38,11 @@ async function importNative(): Promise<Tf | undefined> {
 async function init(): Promise<LoadedTf> {
   const native = await importNative();
   if (native && (await native.setBackend('tensorflow'))) return { tf: native, backend: 'tensorflow' };
-  const [core, layers, converter] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers'), import('@tensorflow/tfjs-converter')]);
+  const [core, layers, converter] = await Promise.all([
+    import('@tensorflow/tfjs-core'),
+    import('@tensorflow/tfjs-layers'),
+    import('@tensorflow/tfjs-converter'),
+  ]);
   const tf: Tf = { ...layers, ...core, loadGraphModel: converter.loadGraphModel };
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');

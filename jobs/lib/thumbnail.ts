@@ -1,6 +1,6 @@
 import { raceAbort } from '../../src/abort.js';
-import { checkImage, imageError, openImage } from './image.js';
 import type { ImageLimits } from './image.js';
+import { checkImage, imageError, openImage } from './image.js';
 
 /** Blob key of a file's thumbnail. */
 export function thumbnailKey(fileId: string): string {

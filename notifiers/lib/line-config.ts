@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { ConfigError, zodIssues, type ConfigIssue, type ConfigKeyDoc, type Env } from '../../src/config/section.js';
+import { ConfigError, type ConfigIssue, type ConfigKeyDoc, type Env, zodIssues } from '../../src/config/section.js';
 
 /** The LINE notifier's config block, read once from the environment. */
 export interface LineConfig {
@@ -33,9 +33,20 @@ const Schema = z.object({
   // Tokens go into an HTTP header: whitespace or control characters would break (or inject) it.
   LINE_CHANNEL_ACCESS_TOKEN: z.preprocess(
     blank,
-    z.string().trim().regex(/^[\x21-\x7e]+$/, 'must be a channel access token (printable ASCII, no spaces)').optional(),
+    z
+      .string()
+      .trim()
+      .regex(/^[\x21-\x7e]+$/, 'must be a channel access token (printable ASCII, no spaces)')
+      .optional(),
   ),
-  LINE_CHANNEL_SECRET: z.preprocess(blank, z.string().trim().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits').optional()),
+  LINE_CHANNEL_SECRET: z.preprocess(
+    blank,
+    z
+      .string()
+      .trim()
+      .regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits')
+      .optional(),
+  ),
   LINE_API_BASE_URL: z.preprocess(
     blank,
     z

@@ -56,9 +56,7 @@ export function renderAltText(message: Pick<Message, 'title' | 'text'>): string 
 }
 
 function itemComponent(item: MessageItem): messagingApi.FlexBox {
-  const contents: messagingApi.FlexComponent[] = [
-    { type: 'text', text: nonEmpty(truncate(item.title, 120)), size: 'sm', weight: 'bold', wrap: true, flex: 5 },
-  ];
+  const contents: messagingApi.FlexComponent[] = [{ type: 'text', text: nonEmpty(truncate(item.title, 120)), size: 'sm', weight: 'bold', wrap: true, flex: 5 }];
   if (item.status) contents.push({ type: 'text', text: truncate(item.status, 24), size: 'xs', color: '#888888', align: 'end', flex: 2 });
   const row: messagingApi.FlexBox = { type: 'box', layout: 'horizontal', contents };
   if (!item.detail) return row;
@@ -77,9 +75,7 @@ interface BubbleBudget {
 }
 
 function buildBubble(message: Message, budget: BubbleBudget): messagingApi.FlexBubble {
-  const body: messagingApi.FlexComponent[] = [
-    { type: 'text', text: nonEmpty(truncate(message.title, 200)), weight: 'bold', size: 'lg', wrap: true },
-  ];
+  const body: messagingApi.FlexComponent[] = [{ type: 'text', text: nonEmpty(truncate(message.title, 200)), weight: 'bold', size: 'lg', wrap: true }];
   if (message.text.trim() !== '' && budget.textChars > 0) {
     body.push({ type: 'text', text: truncate(message.text, budget.textChars), size: 'sm', color: '#555555', wrap: true });
   }
@@ -90,17 +86,15 @@ function buildBubble(message: Message, budget: BubbleBudget): messagingApi.FlexB
       layout: 'vertical',
       spacing: 'sm',
       margin: 'lg',
-      contents: facts.map(
-        (f): messagingApi.FlexBox => ({
-          type: 'box',
-          layout: 'baseline',
-          spacing: 'sm',
-          contents: [
-            { type: 'text', text: nonEmpty(truncate(f.label, 40)), size: 'sm', color: '#aaaaaa', flex: 2 },
-            { type: 'text', text: nonEmpty(truncate(f.value, budget.factChars)), size: 'sm', wrap: true, flex: 4 },
-          ],
-        }),
-      ),
+      contents: facts.map((f): messagingApi.FlexBox => ({
+        type: 'box',
+        layout: 'baseline',
+        spacing: 'sm',
+        contents: [
+          { type: 'text', text: nonEmpty(truncate(f.label, 40)), size: 'sm', color: '#aaaaaa', flex: 2 },
+          { type: 'text', text: nonEmpty(truncate(f.value, budget.factChars)), size: 'sm', wrap: true, flex: 4 },
+        ],
+      })),
     });
   }
   const items = message.items ?? [];

@@ -8,7 +8,6 @@ import type { Message } from '../../src/notify/notifier.js';
  * other module and nothing has to be copied next to the build.
  */
 
-
 /**
  * A URL that may go into an href/src: only http(s) (and cid: for inline parts). Anything else
  * (javascript:, data:, a relative path) is dropped rather than escaped, since escaping does not
@@ -73,9 +72,7 @@ function itemList(message: Message): string {
 
 function inlineImages(message: Message): string {
   const images = (message.attachments ?? []).filter((a) => a.cid !== undefined && a.contentType.startsWith('image/'));
-  return images
-    .map((a) => `<img src="cid:${escapeHtml(a.cid ?? '')}" alt="${escapeHtml(a.filename)}" style="${STYLE.img}">`)
-    .join('\n');
+  return images.map((a) => `<img src="cid:${escapeHtml(a.cid ?? '')}" alt="${escapeHtml(a.filename)}" style="${STYLE.img}">`).join('\n');
 }
 
 /**

@@ -4,10 +4,10 @@ import { LocalBlobStore } from './local.js';
 import { S3BlobStore } from './s3.js';
 import type { BlobStore } from './types.js';
 
-export type { BlobInfo, BlobStore, PutOptions } from './types.js';
 export { assertValidKey, assertValidPrefix, isValidKey } from './keys.js';
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local.js';
-export { S3BlobStore, s3ClientConfig, type S3BlobStoreOptions } from './s3.js';
+export { S3BlobStore, type S3BlobStoreOptions, s3ClientConfig } from './s3.js';
+export type { BlobInfo, BlobStore, PutOptions } from './types.js';
 
 /**
  * Open the blob store the config names: a local directory (created if missing) or an S3 bucket.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, opendir, readFile, rename, rmdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -80,7 +80,7 @@ export class LocalBlobStore implements BlobStore {
     const { signal } = options;
     if (signal?.aborted) throw putAborted(key, signal.reason);
     const tmp = target + tempSuffix();
-    let size = 0;
+    let size: number;
     try {
       const handle = await this.createTemp(tmp);
       // The stream owns the handle from here: it syncs (flush) and closes it on finish or destroy.

@@ -8,8 +8,8 @@ import {
   HeadObjectCommand,
   paginateListObjectsV2,
   S3Client,
-  S3ServiceException,
   type S3ClientConfig,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
@@ -39,7 +39,10 @@ const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** The client settings nightshift uses for a storage config; exported so tests and tools talk to S3 the same way. */
 export function s3ClientConfig(config: S3StorageConfig, options: S3BlobStoreOptions = {}): S3ClientConfig {
   if ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined)) {
-    throw new NightshiftError(ErrorCodes.CONFIG_INVALID, 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or neither, to use the default AWS credential chain)');
+    throw new NightshiftError(
+      ErrorCodes.CONFIG_INVALID,
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or neither, to use the default AWS credential chain)',
+    );
   }
   return {
     region: config.region,

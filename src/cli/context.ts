@@ -9,7 +9,7 @@ import { ErrorCodes, NightshiftError, toError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { scheduleDelivery } from '../notify/delivery.js';
 import { createHub, type NotifyHub } from '../notify/hub.js';
-import { createOperations, type Operations,pipelineJobNames } from '../ops/index.js';
+import { createOperations, type Operations, pipelineJobNames } from '../ops/index.js';
 import { pausedJobsCache } from '../ops/pauses.js';
 import { isStep } from '../pipeline/step.js';
 import { loadConfig, registry } from '../registry.js';
@@ -128,6 +128,7 @@ export function fail(err: unknown): number {
   const e = toError(err);
   process.stderr.write(`nightshift: ${e.message}\n`);
   if (e instanceof UsageError) return Exit.USAGE;
-  if (e instanceof NightshiftError && (e.code === ErrorCodes.CONFIG_INVALID || e.code === ErrorCodes.BAD_REQUEST || e.code === ErrorCodes.NOT_FOUND)) return Exit.USAGE;
+  if (e instanceof NightshiftError && (e.code === ErrorCodes.CONFIG_INVALID || e.code === ErrorCodes.BAD_REQUEST || e.code === ErrorCodes.NOT_FOUND))
+    return Exit.USAGE;
   return Exit.FAILED;
 }

@@ -4,7 +4,7 @@ import { presentPauses } from '../http/ops.js';
 import { listSchedules } from '../schedules/list.js';
 import { withContext } from './context.js';
 import { checkJob } from './inspect.js';
-import { type OutputOptions,printJson, printLine, printTable, progressBar } from './output.js';
+import { type OutputOptions, printJson, printLine, printTable, progressBar } from './output.js';
 
 type JobOpts = OutputOptions & { job?: string };
 

@@ -8,8 +8,8 @@ import { toError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { loadConfig } from '../registry.js';
 import { createStore } from '../store/index.js';
-import { Exit, fail } from './context.js';
-import { type OutputOptions,printJson, printLine, printTable } from './output.js';
+import { Exit } from './context.js';
+import { type OutputOptions, printJson, printLine, printTable } from './output.js';
 
 export interface Check {
   /** What was checked: config, store, blobs, smtp, line, webhook:<name>, slack:<name>. */
@@ -128,7 +128,10 @@ export async function runDoctor(env: Env = process.env): Promise<Check[]> {
   for (const { name, url } of namedUrls(env.WEBHOOK_URLS)) {
     checks.push(await probe(`webhook:${name}`, 'WEBHOOK_URLS', () => reachable(url, msOf(env, 'WEBHOOK_TIMEOUT_MS', 10_000))));
   }
-  const slack = [...(env.SLACK_WEBHOOK_URL?.trim() ? [{ name: 'default', url: env.SLACK_WEBHOOK_URL.trim(), key: 'SLACK_WEBHOOK_URL' }] : []), ...namedUrls(env.SLACK_WEBHOOKS).map((w) => ({ ...w, key: 'SLACK_WEBHOOKS' }))];
+  const slack = [
+    ...(env.SLACK_WEBHOOK_URL?.trim() ? [{ name: 'default', url: env.SLACK_WEBHOOK_URL.trim(), key: 'SLACK_WEBHOOK_URL' }] : []),
+    ...namedUrls(env.SLACK_WEBHOOKS).map((w) => ({ ...w, key: 'SLACK_WEBHOOKS' })),
+  ];
   for (const { name, url, key } of slack) checks.push(await probe(`slack:${name}`, key, () => reachable(url, msOf(env, 'SLACK_TIMEOUT_MS', 10_000))));
   return checks;
 }
@@ -144,7 +147,10 @@ export function setupVerbs(program: Command): void {
       const failed = checks.filter((c) => !c.ok);
       if (opts.json) printJson(checks);
       else {
-        printTable(['check', 'key', 'result', 'detail'], checks.map((c) => [c.check, c.key, c.ok ? 'ok' : 'FAIL', c.detail]));
+        printTable(
+          ['check', 'key', 'result', 'detail'],
+          checks.map((c) => [c.check, c.key, c.ok ? 'ok' : 'FAIL', c.detail]),
+        );
         printLine(failed.length === 0 ? 'all good' : `problems: ${failed.map((c) => c.key).join(', ')}`);
       }
       process.exit(failed.length === 0 ? Exit.OK : Exit.PROBLEMS);

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { presentFile } from '../http/present.js';
 import type { FileStatus } from '../store/types.js';
 import { FILE_STATUSES } from '../store/types.js';
-import { Exit,UsageError, withContext } from './context.js';
-import { type OutputOptions,printJson, printLine, printTable, progressBar } from './output.js';
+import { Exit, UsageError, withContext } from './context.js';
+import { type OutputOptions, printJson, printLine, printTable, progressBar } from './output.js';
 
 const status = (s: string | undefined): FileStatus | undefined => {
   if (s === undefined) return undefined;
@@ -34,7 +34,10 @@ export function fileVerbs(program: Command): void {
         if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError('--limit must be a whole number from 1 to 500');
         const page = await store.listFiles({ status: status(opts.status), owner: opts.owner, limit });
         if (opts.json) return printJson(page.items.map((f) => presentFile(f, config.publicUrl)));
-        printTable(['id', 'owner', 'filename', 'status', 'uploaded', 'error'], page.items.map((f) => [f.id, f.owner, f.filename, f.status, f.uploadedAt, f.error]));
+        printTable(
+          ['id', 'owner', 'filename', 'status', 'uploaded', 'error'],
+          page.items.map((f) => [f.id, f.owner, f.filename, f.status, f.uploadedAt, f.error]),
+        );
       }),
     );
   files
@@ -49,8 +52,13 @@ export function fileVerbs(program: Command): void {
           return Exit.FAILED;
         }
         if (opts.json) return printJson(presentFile(file, config.publicUrl));
-        printLine(`${file.id}  ${file.filename}  ${file.status}${file.error ? `  (${file.error})` : ''}  owner ${file.owner ?? '-'}  uploaded ${file.uploadedAt.toISOString()}`);
-        printTable(['step', 'status', 'attempts', 'ms', 'error'], file.steps.map((s) => [s.name, s.status, s.attempts, s.durationMs, s.error]));
+        printLine(
+          `${file.id}  ${file.filename}  ${file.status}${file.error ? `  (${file.error})` : ''}  owner ${file.owner ?? '-'}  uploaded ${file.uploadedAt.toISOString()}`,
+        );
+        printTable(
+          ['step', 'status', 'attempts', 'ms', 'error'],
+          file.steps.map((s) => [s.name, s.status, s.attempts, s.durationMs, s.error]),
+        );
       }),
     );
   files
@@ -72,7 +80,8 @@ export function fileVerbs(program: Command): void {
           uploadedAfter: date(opts.uploadedAfter, '--uploaded-after'),
         };
         const byFilter = Object.values(filter).some((v) => v !== undefined);
-        if (byFilter === ids.length > 0) throw new UsageError('give file ids, or a filter (--status, --owner, --step, --uploaded-before, --uploaded-after), not both and not neither');
+        if (byFilter === ids.length > 0)
+          throw new UsageError('give file ids, or a filter (--status, --owner, --step, --uploaded-before, --uploaded-after), not both and not neither');
         let count: number;
         if (byFilter) {
           const bar = progressBar(opts, 'reprocessing');
@@ -80,7 +89,10 @@ export function fileVerbs(program: Command): void {
           bar.stop();
         } else {
           const reset = await store.resetManyForReprocess(ids);
-          count = await engine.enqueueMany('process-file', reset.map((fileId) => ({ fileId })));
+          count = await engine.enqueueMany(
+            'process-file',
+            reset.map((fileId) => ({ fileId })),
+          );
           const skipped = ids.filter((id) => !reset.includes(id));
           if (skipped.length > 0) process.stderr.write(`nightshift: skipped (missing or being processed): ${skipped.join(', ')}\n`);
         }

@@ -4,11 +4,12 @@ import type { JobName } from '../engine/payloads.js';
 import { presentPauses, presentWorker } from '../http/ops.js';
 import { registry } from '../registry.js';
 import { UsageError, withContext } from './context.js';
-import { ago, type OutputOptions,printJson, printLine, printTable } from './output.js';
+import { ago, type OutputOptions, printJson, printLine, printTable } from './output.js';
 
 const checkJob = (name: string | undefined): JobName | undefined => {
   if (name === undefined) return undefined;
-  if (!registry.jobs.some((j) => j.name === name)) throw new UsageError(`no job named ${JSON.stringify(name)} (jobs: ${registry.jobs.map((j) => j.name).join(', ')})`);
+  if (!registry.jobs.some((j) => j.name === name))
+    throw new UsageError(`no job named ${JSON.stringify(name)} (jobs: ${registry.jobs.map((j) => j.name).join(', ')})`);
   return name as JobName;
 };
 
@@ -22,7 +23,11 @@ export function inspectVerbs(program: Command): void {
       withContext(async ({ ops }) => {
         const [stats, pauses] = await Promise.all([ops.stats(), ops.controls.pauses()]);
         if (opts.json) return printJson({ ...stats, paused: presentPauses(pauses) });
-        printLine(`files: ${Object.entries(stats.files).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        printLine(
+          `files: ${Object.entries(stats.files)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
         printLine(`workers: ${stats.workers.alive} alive, ${stats.workers.stale} stale`);
         printLine(`paused: ${pauses.pipeline ? 'pipeline; ' : ''}${[...pauses.jobs].join(', ') || 'nothing'}`);
         printTable(
@@ -70,7 +75,10 @@ export function inspectVerbs(program: Command): void {
           .filter((w) => w.state === 'alive')
           .flatMap((w) => w.running.filter((r) => !name || r.job === name).map((r) => ({ worker: w.id, ...r })));
         if (opts.json) return printJson(rows);
-        printTable(['worker', 'job', 'job id', 'file', 'started', 'attempt'], rows.map((r) => [r.worker, r.job, r.jobId, r.fileId, ago(r.startedAt, now), r.attempt]));
+        printTable(
+          ['worker', 'job', 'job id', 'file', 'started', 'attempt'],
+          rows.map((r) => [r.worker, r.job, r.jobId, r.fileId, ago(r.startedAt, now), r.attempt]),
+        );
       }),
     );
   jobs
@@ -110,7 +118,10 @@ export function inspectVerbs(program: Command): void {
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
         const rows = await ops.engine.maintenance.listJobs({ name: checkJob(opts.job), state: 'failed', limit });
         if (opts.json) return printJson(rows);
-        printTable(['job', 'id', 'failed at', 'attempts', 'reason', 'data'], rows.map((r) => [r.name, r.id, r.failedAt, r.failCount, r.failReason, JSON.stringify(r.data)]));
+        printTable(
+          ['job', 'id', 'failed at', 'attempts', 'reason', 'data'],
+          rows.map((r) => [r.name, r.id, r.failedAt, r.failCount, r.failReason, JSON.stringify(r.data)]),
+        );
       }),
     );
 }

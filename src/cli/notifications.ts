@@ -4,7 +4,7 @@ import { presentNotification } from '../http/notifications.js';
 import type { ChannelName } from '../notify/notifier.js';
 import type { NotificationStatus } from '../store/outbox-types.js';
 import { Exit, UsageError, withContext } from './context.js';
-import { type OutputOptions,printJson, printLine, printTable, progressBar } from './output.js';
+import { type OutputOptions, printJson, printLine, printTable, progressBar } from './output.js';
 
 const STATUSES: readonly NotificationStatus[] = ['queued', 'sent', 'failed', 'dead'];
 
@@ -22,12 +22,22 @@ export function notificationVerbs(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((opts: OutputOptions & { status?: string; channel?: string; owner?: string; event?: string; limit: string }) =>
       withContext(async ({ store }) => {
-        if (opts.status !== undefined && !STATUSES.includes(opts.status as NotificationStatus)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+        if (opts.status !== undefined && !STATUSES.includes(opts.status as NotificationStatus))
+          throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError('--limit must be a whole number from 1 to 500');
-        const page = await store.outbox.list({ status: opts.status as NotificationStatus | undefined, channel: opts.channel, owner: opts.owner, event: opts.event, limit });
+        const page = await store.outbox.list({
+          status: opts.status as NotificationStatus | undefined,
+          channel: opts.channel,
+          owner: opts.owner,
+          event: opts.event,
+          limit,
+        });
         if (opts.json) return printJson(page.items.map(presentNotification));
-        printTable(['id', 'event', 'channel', 'recipient', 'status', 'attempts', 'last error'], page.items.map((n) => [n.id, n.event, n.channel, n.recipient, n.status, n.attempts, n.lastError]));
+        printTable(
+          ['id', 'event', 'channel', 'recipient', 'status', 'attempts', 'last error'],
+          page.items.map((n) => [n.id, n.event, n.channel, n.recipient, n.status, n.attempts, n.lastError]),
+        );
       }),
     );
   notifications
@@ -71,7 +81,8 @@ export function notificationVerbs(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((channel: string, recipient: string, opts: OutputOptions) =>
       withContext(async ({ notify }) => {
-        if (!notify.channels.has(channel as ChannelName)) throw new UsageError(`channel "${channel}" is not configured (configured: ${[...notify.channels].join(', ')})`);
+        if (!notify.channels.has(channel as ChannelName))
+          throw new UsageError(`channel "${channel}" is not configured (configured: ${[...notify.channels].join(', ')})`);
         const n = await notify.sendTest(channel as ChannelName, recipient);
         if (opts.json) return printJson(presentNotification(n));
         printLine(`queued test notification ${n.id} on ${channel} to ${recipient}: a worker delivers it (see: nightshift notifications list)`);

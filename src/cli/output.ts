@@ -38,7 +38,13 @@ export function ago(at: Date | null, now = new Date()): string {
  */
 export function progressBar(options: OutputOptions, label: string): { readonly update: (done: number, total: number) => void; readonly stop: () => void } {
   if (options.json) return { update: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {percentage}%`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 500, hideCursor: true });
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {value}/{total} {percentage}%`,
+    stream: process.stderr,
+    noTTYOutput: true,
+    notTTYSchedule: 500,
+    hideCursor: true,
+  });
   let started = false;
   return {
     update: (done, total) => {

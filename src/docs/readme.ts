@@ -1,10 +1,10 @@
-import { defaultOptions, JOB_KNOBS, jobEnvPrefix, type JobOptionSource } from '../engine/options.js';
+import { defaults } from '../../config/defaults.js';
 import { POOL_KNOBS } from '../config.js';
 import type { ConfigKeyDoc } from '../config/section.js';
-import { defaults } from '../../config/defaults.js';
+import { defaultOptions, JOB_KNOBS, jobEnvPrefix, type JobOptionSource } from '../engine/options.js';
 
 const poolDefaults = { maxHeapMb: defaults.JOB_MAX_HEAP_MB, maxTasksPerWorker: defaults.JOB_MAX_TASKS_PER_WORKER, maxRssMb: defaults.JOB_MAX_RSS_MB };
-import { scheduleKey, type PeriodicJobSource } from '../schedules/spec.js';
+import { type PeriodicJobSource, scheduleKey } from '../schedules/spec.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -25,11 +25,16 @@ export function renderJobTable(jobs: ReadonlyArray<JobOptionSource & { readonly 
     '',
     `Knobs: ${knobs}. \`cores\`: one per core of the machine.`,
     '',
-    `The processing steps (${jobs.filter((j) => j.step === true).map((j) => `\`${j.name}\``).join(', ')}) run in worker pools of their concurrency's size, with three more knobs each: ${pools}.`,
+    `The processing steps (${jobs
+      .filter((j) => j.step === true)
+      .map((j) => `\`${j.name}\``)
+      .join(', ')}) run in worker pools of their concurrency's size, with three more knobs each: ${pools}.`,
   ].join('\n');
 }
 
 /** Every periodic job's schedule key with its default. */
 export function scheduleRows(jobs: readonly PeriodicJobSource[]): ConfigKeyDoc[] {
-  return jobs.flatMap((j) => (j.schedule ? [{ key: scheduleKey(j.name), default: j.schedule.every, description: `${j.name}: ${j.schedule.description}` }] : []));
+  return jobs.flatMap((j) =>
+    j.schedule ? [{ key: scheduleKey(j.name), default: j.schedule.every, description: `${j.name}: ${j.schedule.description}` }] : [],
+  );
 }

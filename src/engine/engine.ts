@@ -1,12 +1,12 @@
-import { Agenda, toJobId, type Job } from 'agenda';
+import { Agenda, type Job, toJobId } from 'agenda';
 
 import { raceAbort } from '../abort.js';
-import { ErrorCodes, NightshiftError, PermanentError, RetryLaterError, isPermanent, isUserError, toError } from '../errors.js';
+import { ErrorCodes, isPermanent, isUserError, NightshiftError, PermanentError, RetryLaterError, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunningJob } from '../store/ops-types.js';
 import type { EngineBackend } from './backends.js';
 import { bulkRepository } from './bulk.js';
-import { lockLifetimeMs, type Enqueue, type JobContext, type JobDefinition, type JobName, type JobOptions, type JobPayloads, type JobServices } from './job.js';
+import { type Enqueue, type JobContext, type JobDefinition, type JobName, type JobOptions, type JobPayloads, type JobServices, lockLifetimeMs } from './job.js';
 import { createMaintenance, type EngineMaintenance } from './maintenance.js';
 import { jobEnvPrefix } from './options.js';
 
@@ -102,7 +102,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     name: options.name,
     processEvery: options.pollIntervalMs,
     // The sum of every definition's concurrency: each definition limits itself.
-    maxConcurrency: Math.max(1, served.reduce((n, j) => n + j.options.concurrency, 0)),
+    maxConcurrency: Math.max(
+      1,
+      served.reduce((n, j) => n + j.options.concurrency, 0),
+    ),
     defaultLockLimit: 1,
   });
   await agenda.ready;

@@ -9,8 +9,8 @@ import type { EngineMaintenance } from './maintenance.js';
 import type { JobDefaults, JobOptions } from './options.js';
 import type { Enqueue, JobName, JobPayloads } from './payloads.js';
 
+export { defaultOptions, type JobDefaults, type JobOptions, lockLifetimeMs } from './options.js';
 export type { Enqueue, EnqueueOptions, JobName, JobPayloads } from './payloads.js';
-export { defaultOptions, lockLifetimeMs, type JobDefaults, type JobOptions } from './options.js';
 
 /**
  * Glossary.

@@ -60,7 +60,13 @@ export const JOB_KNOBS = [
   { option: 'attempts', suffix: 'ATTEMPTS', min: 1, max: 1_000, doc: 'attempts in all, including the first' },
   { option: 'backoffMs', suffix: 'BACKOFF_MS', min: 0, max: 86_400_000, doc: 'delay before the first retry (ms), doubling each retry' },
   { option: 'timeoutMs', suffix: 'TIMEOUT_MS', min: 100, max: 86_400_000, doc: 'hard time limit of one attempt (ms): it fails with STEP_TIMEOUT' },
-  { option: 'softTimeoutMs', suffix: 'SOFT_TIMEOUT_MS', min: 0, max: 86_400_000, doc: "soft limit (ms): the job's signal fires so it can stop cleanly (default 90 % of the hard limit; 0: none)" },
+  {
+    option: 'softTimeoutMs',
+    suffix: 'SOFT_TIMEOUT_MS',
+    min: 0,
+    max: 86_400_000,
+    doc: "soft limit (ms): the job's signal fires so it can stop cleanly (default 90 % of the hard limit; 0: none)",
+  },
   { option: 'priority', suffix: 'PRIORITY', min: -20, max: 20, doc: 'higher runs first among due jobs' },
 ] as const satisfies ReadonlyArray<{ option: keyof JobOptions; suffix: string; min: number; max: number; doc: string }>;
 
@@ -104,14 +110,24 @@ export function parseJobOptions(
  * The jobs a worker serves: WORKER_JOBS or `--jobs` (comma-separated names), or every job.
  * An unknown name is an issue listing the valid ones.
  */
-export function parseServedJobs(raw: string | undefined, key: string, jobs: readonly JobOptionSource[]): { served: readonly JobName[] | null; issues: ConfigIssue[] } {
+export function parseServedJobs(
+  raw: string | undefined,
+  key: string,
+  jobs: readonly JobOptionSource[],
+): { served: readonly JobName[] | null; issues: ConfigIssue[] } {
   const value = raw?.trim();
   if (value === undefined || value === '' || value === '*' || value === 'all') return { served: null, issues: [] };
   const known = new Set<string>(jobs.map((j) => j.name));
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) {
-    return { served: null, issues: [{ key, message: `unknown job ${unknown.map((u) => JSON.stringify(u)).join(', ')}; valid jobs: ${[...known].join(', ')}` }] };
+    return {
+      served: null,
+      issues: [{ key, message: `unknown job ${unknown.map((u) => JSON.stringify(u)).join(', ')}; valid jobs: ${[...known].join(', ')}` }],
+    };
   }
   return { served: [...new Set(names)] as JobName[], issues: [] };
 }

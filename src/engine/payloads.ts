@@ -12,7 +12,7 @@ type DeliveryPayloads = { readonly [C in ChannelName as `deliver-${C}`]: { notif
  * and every step is in it by its name, so `enqueue('thumbnail', { fileId })` is type-checked
  * and the map is never written twice.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+
 export interface JobPayloads extends StepPayloads, DeliveryPayloads {}
 export type JobName = keyof JobPayloads & string;
 

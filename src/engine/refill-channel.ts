@@ -1,11 +1,11 @@
 import {
-  toJobId,
   type JobNotification,
   type JobStateNotification,
   type NotificationChannel,
   type NotificationChannelState,
   type NotificationHandler,
   type StateNotificationHandler,
+  toJobId,
 } from 'agenda';
 
 /** Timed wake-ups only for jobs due within this long; later ones are the poll's. */
@@ -120,14 +120,16 @@ export class RefillOnCompleteChannel implements NotificationChannel {
     }
     state.running += 1;
     const wake: JobNotification = { jobId: done.jobId, jobName: name, nextRunAt: null, priority: 0, timestamp: done.timestamp, source: done.source };
-    setImmediate(async () => {
+    const refill = async () => {
       do {
         state.again = false;
         await Promise.allSettled([...this.local].map(async (handler) => handler(wake)));
       } while (state.again && this.local.size > 0);
       state.running -= 1;
       if (state.running === 0) this.refilling.delete(name);
-    });
+    };
+    // allSettled never rejects: nothing is left unhandled.
+    setImmediate(() => void refill());
   }
 
   /**

@@ -6,8 +6,11 @@ import { requireToken } from './auth.js';
 
 /** Agendash at /dash, behind the API token when one is set (basic auth works for a browser). */
 export async function mountDashboard(app: FastifyInstance, agenda: Agenda, apiToken: string | undefined): Promise<void> {
-  await app.register(async (scope) => {
-    if (apiToken) scope.addHook('onRequest', requireToken(apiToken, { allowBasic: true, realm: 'nightshift dashboard' }));
-    await scope.register(createFastifyPlugin(agenda));
-  }, { prefix: '/dash' });
+  await app.register(
+    async (scope) => {
+      if (apiToken) scope.addHook('onRequest', requireToken(apiToken, { allowBasic: true, realm: 'nightshift dashboard' }));
+      await scope.register(createFastifyPlugin(agenda));
+    },
+    { prefix: '/dash' },
+  );
 }

@@ -7,11 +7,11 @@ import { originalKey } from '../blobs/keys.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
-import type { Metrics } from '../metrics.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
-import type { Store } from '../store/types.js';
-import { quotaState } from '../quota.js';
+import type { Metrics } from '../metrics.js';
 import { stepResult } from '../pipeline/result.js';
+import { quotaState } from '../quota.js';
+import type { Store } from '../store/types.js';
 import { presentFile, sanitizeFilename } from './present.js';
 import { notFound, parse } from './validate.js';
 

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { NotifyHub } from '../notify/hub.js';
-import { retryNotification } from '../notify/retry.js';
 import type { ChannelName } from '../notify/notifier.js';
+import { retryNotification } from '../notify/retry.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Store } from '../store/types.js';
 import { notFound, parse } from './validate.js';
@@ -69,14 +69,17 @@ export function notificationRoutes(app: FastifyInstance, deps: { store: Store; n
     const { id } = parse(z.object({ id: z.string().max(64) }), request.params);
     const outcome = await retryNotification(store, enqueue, id);
     if ('missing' in outcome) throw notFound('notification', id);
-    if ('notDead' in outcome) throw new NightshiftError(ErrorCodes.FILE_BUSY, `notification ${id} is not dead; only dead notifications can be retried`, { status: 409 });
+    if ('notDead' in outcome)
+      throw new NightshiftError(ErrorCodes.FILE_BUSY, `notification ${id} is not dead; only dead notifications can be retried`, { status: 409 });
     return reply.code(202).send(presentNotification(outcome.retried));
   });
 
   app.post('/notifications/test', async (request, reply) => {
     const body = parse(TestBody, request.body ?? {});
     if (!notify.channels.has(body.channel)) {
-      throw new NightshiftError(ErrorCodes.BAD_REQUEST, `channel "${body.channel}" is not configured (configured: ${[...notify.channels].join(', ')})`, { status: 400 });
+      throw new NightshiftError(ErrorCodes.BAD_REQUEST, `channel "${body.channel}" is not configured (configured: ${[...notify.channels].join(', ')})`, {
+        status: 400,
+      });
     }
     return reply.code(202).send(presentNotification(await notify.sendTest(body.channel, body.recipient)));
   });

@@ -21,7 +21,10 @@ const Filter = z
   })
   .strict();
 const DeadFilter = z.object({ event: z.string().max(64).optional(), channel: z.string().max(64).optional(), owner: z.string().max(128).optional() }).strict();
-const JobsQuery = z.object({ state: z.enum(['running', 'queued', 'scheduled', 'failed', 'completed', 'paused']).default('failed'), limit: z.coerce.number().int().min(1).max(500).default(50) });
+const JobsQuery = z.object({
+  state: z.enum(['running', 'queued', 'scheduled', 'failed', 'completed', 'paused']).default('failed'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
 
 export function presentWorker(w: WorkerRecord) {
   return {
@@ -42,7 +45,12 @@ export function presentWorker(w: WorkerRecord) {
 }
 
 export function presentPauses(p: PauseSet) {
-  return { pipeline: p.pipeline, jobs: [...p.jobs].sort(), schedules: [...p.schedules].sort(), controls: p.controls.map((c) => ({ key: c.key, by: c.by, at: c.at.toISOString() })) };
+  return {
+    pipeline: p.pipeline,
+    jobs: [...p.jobs].sort(),
+    schedules: [...p.schedules].sort(),
+    controls: p.controls.map((c) => ({ key: c.key, by: c.by, at: c.at.toISOString() })),
+  };
 }
 
 /**
@@ -81,9 +89,19 @@ export function opsRoutes(api: FastifyInstance, deps: { store: Store; ops: Opera
   api.post('/files/reprocess', async (request, reply) => {
     const f = parse(Filter, request.body ?? {});
     if (Object.values(f).every((v) => v === undefined)) {
-      throw new NightshiftError(ErrorCodes.BAD_REQUEST, 'give at least one of status, owner, step, uploadedBefore, uploadedAfter (reprocessing every file is not a default)', { status: 400 });
+      throw new NightshiftError(
+        ErrorCodes.BAD_REQUEST,
+        'give at least one of status, owner, step, uploadedBefore, uploadedAfter (reprocessing every file is not a default)',
+        { status: 400 },
+      );
     }
-    const count = await ops.reprocess({ status: f.status, owner: f.owner, failedStep: f.step, uploadedBefore: f.uploadedBefore, uploadedAfter: f.uploadedAfter });
+    const count = await ops.reprocess({
+      status: f.status,
+      owner: f.owner,
+      failedStep: f.step,
+      uploadedBefore: f.uploadedBefore,
+      uploadedAfter: f.uploadedAfter,
+    });
     return reply.code(202).send({ count });
   });
 

@@ -38,7 +38,11 @@ function ownerBody(definitions: readonly NotifierDefinition[]) {
   return z
     .object({
       email: z.email().max(254).nullable().optional(),
-      lineUserId: z.string().regex(/^U[0-9a-f]{32}$/, 'must be a LINE user id: U followed by 32 hex digits').nullable().optional(),
+      lineUserId: z
+        .string()
+        .regex(/^U[0-9a-f]{32}$/, 'must be a LINE user id: U followed by 32 hex digits')
+        .nullable()
+        .optional(),
       quotaBytes: z.number().int().min(0).nullable().optional(),
       timezone: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as Asia/Tokyo').optional(),
       quietHours: z.object({ start: HHMM, end: HHMM }).strict().nullable().optional(),

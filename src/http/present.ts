@@ -1,4 +1,4 @@
-import { filePath, fileResult, type FileResult } from '../pipeline/result.js';
+import { filePath, type FileResult, fileResult } from '../pipeline/result.js';
 import type { FileRecord } from '../store/types.js';
 
 /** The API's view of a file: steps keyed by name and every step's result merged into `result`. */

@@ -1,16 +1,15 @@
 import multipart from '@fastify/multipart';
-import type { Agenda } from 'agenda';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 
-import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
-import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { classifyFault, faultError, STORE_RETRY_AFTER_SECONDS } from '../faults.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/types.js';
+import { type Metrics, metricsRoute } from '../metrics.js';
+import type { NotifierRoutes } from '../notify/notifier.js';
 import { requireToken } from './auth.js';
 import { mountDashboard } from './dash.js';
+import type { HttpDeps } from './deps.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
 import { notificationRoutes } from './notifications.js';
@@ -18,10 +17,6 @@ import { opsRoutes } from './ops.js';
 import { ownerRoutes } from './owners.js';
 import { scheduleRoutes } from './schedules.js';
 import { summaryChartRoutes, summaryRoutes } from './summaries.js';
-import { metricsRoute, type Metrics } from '../metrics.js';
-import type { NotifyHub } from '../notify/hub.js';
-import type { NotifierRoutes } from '../notify/notifier.js';
-import type { HttpDeps } from './deps.js';
 
 export type { HttpDeps } from './deps.js';
 
@@ -53,6 +48,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     // pino's Logger and fastify's FastifyBaseLogger differ only in generics.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: pino's Logger and FastifyBaseLogger differ in generics
     loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
@@ -120,7 +116,11 @@ export async function buildMetricsHttp(deps: { config: Config; log: Logger; metr
       `invalid configuration:\n  METRICS_TOKEN: required with METRICS_PORT when HOST is not loopback (HOST=${config.host}); set METRICS_TOKEN or bind HOST=127.0.0.1`,
     );
   }
-  const app = Fastify({ loggerInstance: deps.log.child({ component: 'metrics-http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- as above
+    loggerInstance: deps.log.child({ component: 'metrics-http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   metricsRoute(app, deps.metrics.registry, { metricsToken: config.metricsToken, apiToken: config.apiToken });
   return app;

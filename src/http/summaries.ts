@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
+import type { Config } from '../config.js';
+import type { Store } from '../store/types.js';
 import { renderChartPng } from '../summary/chart.js';
 import { ALL_OWNERS, verifyChartSignature } from '../summary/link.js';
 import { buildReport, type SummaryReport } from '../summary/report.js';
 import { dueWindow, summaryWindow } from '../summary/time.js';
-import type { Config } from '../config.js';
-import type { Store } from '../store/types.js';
 import { requireToken } from './auth.js';
 import { OWNER } from './files.js';
 import { parse } from './validate.js';

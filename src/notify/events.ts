@@ -54,7 +54,7 @@ export type PayloadOf<E extends NotifyEvent> = EventPayloads[E];
  * the same happening emitted twice (a re-run, a crash and retry) yields the same key.
  */
 export function subjectKey<E extends NotifyEvent>(event: E, payload: EventPayloads[E]): string {
-  const p = payload as EventPayloads[NotifyEvent];
+  const p = payload;
   switch (event) {
     case 'file.completed':
     case 'file.failed': {

@@ -3,11 +3,11 @@ import { digestKeyOf, notificationId, notificationKey } from '../store/outbox-ke
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Owner } from '../store/owner-types.js';
 import type { Store } from '../store/types.js';
-import { subjectKey, type EventPayloads } from './events.js';
+import { type EventPayloads, subjectKey } from './events.js';
 import type { ChannelName, Notifier, NotifyEvent } from './notifier.js';
 import { quietUntil } from './quiet.js';
-import { messageToJson, render, renderDigest, type RenderContext } from './render.js';
-import { resolveTargets, type NotifyConfig, type Target } from './rules.js';
+import { messageToJson, render, type RenderContext, renderDigest } from './render.js';
+import { type NotifyConfig, resolveTargets, type Target } from './rules.js';
 
 export interface NotifyHub {
   /** Channels with a registered notifier. */
@@ -123,7 +123,16 @@ export function createHub(options: HubOptions): NotifyHub {
     async sendTest(channel, recipient) {
       const key = notificationKey('test', `${Date.now()}-${Math.random().toString(36).slice(2)}`, channel, recipient);
       const draft = render('test', { note: 'A test message from nightshift. If you can read this, this channel works.' }, options.renderContext);
-      const r = await queue({ id: notificationId(key), key, event: 'test', channel, recipient, owner: null, message: messageToJson(draft), notBefore: new Date() });
+      const r = await queue({
+        id: notificationId(key),
+        key,
+        event: 'test',
+        channel,
+        recipient,
+        owner: null,
+        message: messageToJson(draft),
+        notBefore: new Date(),
+      });
       if (!r) throw new Error('test notification already exists');
       return r;
     },

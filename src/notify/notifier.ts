@@ -12,15 +12,7 @@ import type { Store } from '../store/types.js';
  * (Not "NotificationChannel": Agenda uses that name for its job wake-ups.)
  */
 
-export type NotifyEvent =
-  | 'file.completed'
-  | 'file.failed'
-  | 'file.stuck'
-  | 'job.failed'
-  | 'summary.daily'
-  | 'quota.warning'
-  | 'quota.exceeded'
-  | 'test';
+export type NotifyEvent = 'file.completed' | 'file.failed' | 'file.stuck' | 'job.failed' | 'summary.daily' | 'quota.warning' | 'quota.exceeded' | 'test';
 
 export interface MessageItem {
   /** e.g. a file name. */

@@ -1,4 +1,4 @@
-import { ConfigError, issuesOf, type ConfigIssue, type Env } from '../config/section.js';
+import { ConfigError, type ConfigIssue, type Env, issuesOf } from '../config/section.js';
 import type { Logger } from '../logger.js';
 import type { ChannelName, Notifier, NotifierDefinition } from './notifier.js';
 

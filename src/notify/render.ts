@@ -45,7 +45,10 @@ export function render<E extends NotifyEvent>(event: E, payload: EventPayloads[E
         event,
         title: `${p.filename} is stuck`,
         text: `${p.filename} (${p.fileId}) made no progress in step ${p.step}${p.since ? ` since ${p.since.toISOString()}` : ''} and was marked failed.`,
-        facts: [{ label: 'File', value: p.fileId }, { label: 'Step', value: p.step }],
+        facts: [
+          { label: 'File', value: p.fileId },
+          { label: 'Step', value: p.step },
+        ],
         url: fileLink(ctx, p.fileId),
         data: { fileId: p.fileId, owner: p.owner, step: p.step },
       };
@@ -56,7 +59,11 @@ export function render<E extends NotifyEvent>(event: E, payload: EventPayloads[E
         event,
         title: `Job ${p.jobName} failed`,
         text: `Job ${p.jobName} (${p.jobId}) failed after ${p.attempts} attempt(s): ${p.error}`,
-        facts: [{ label: 'Job', value: p.jobName }, { label: 'Attempts', value: String(p.attempts) }, { label: 'Error', value: p.error }],
+        facts: [
+          { label: 'Job', value: p.jobName },
+          { label: 'Attempts', value: String(p.attempts) },
+          { label: 'Error', value: p.error },
+        ],
         items: [{ title: p.jobName, status: 'failed', detail: p.error }],
         data: { ...p },
       };
@@ -105,7 +112,16 @@ export function render<E extends NotifyEvent>(event: E, payload: EventPayloads[E
 /** One message for a digest's collected items, made when the digest is sent. */
 export function renderDigest(event: NotifyEvent, items: readonly MessageItem[]): Draft {
   const n = items.length;
-  const what = event === 'file.failed' ? (n === 1 ? 'file failed' : 'files failed') : event === 'file.completed' ? (n === 1 ? 'file is ready' : 'files are ready') : `× ${event}`;
+  const what =
+    event === 'file.failed'
+      ? n === 1
+        ? 'file failed'
+        : 'files failed'
+      : event === 'file.completed'
+        ? n === 1
+          ? 'file is ready'
+          : 'files are ready'
+        : `× ${event}`;
   const lines = items.slice(0, 50).map((i) => `- ${i.title}${i.detail ? `: ${i.detail}` : ''}`);
   if (n > 50) lines.push(`… and ${n - 50} more`);
   return {

@@ -24,7 +24,12 @@ export interface DeadFilter {
 }
 
 /** Retry every dead notification matching the filter; returns how many were queued again. */
-export async function retryDeadNotifications(store: Store, enqueue: Enqueue, filter: DeadFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+export async function retryDeadNotifications(
+  store: Store,
+  enqueue: Enqueue,
+  filter: DeadFilter,
+  onProgress?: (done: number, total: number) => void,
+): Promise<number> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { BOOLEAN_HINT, ConfigError, parseBoolean, type ConfigIssue, type ConfigKeyDoc, type Env } from '../config/section.js';
+import { BOOLEAN_HINT, ConfigError, type ConfigIssue, type ConfigKeyDoc, type Env, parseBoolean } from '../config/section.js';
 import type { Owner } from '../store/owner-types.js';
 import type { ChannelName, NotifierDefinition, NotifyEvent, OwnerAddress, OwnerAddresses } from './notifier.js';
 
@@ -103,8 +103,16 @@ export function parseNotifyConfig(env: Env, definitions: readonly NotifyChannelI
       .object({
         owner: z.boolean().optional(),
         admins: z.boolean().optional(),
-        channels: z.array(z.string().refine((c) => channels.includes(c as ChannelName), `must be one of ${channels.join(', ')}`)).nullable().optional(),
-        windowMs: z.number().int().min(0).max(7 * 24 * 3_600_000).optional(),
+        channels: z
+          .array(z.string().refine((c) => channels.includes(c as ChannelName), `must be one of ${channels.join(', ')}`))
+          .nullable()
+          .optional(),
+        windowMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 3_600_000)
+          .optional(),
       })
       .strict();
     const RulesPatch = z.partialRecord(z.enum(Object.keys(DEFAULT_RULES) as [NotifyEvent, ...NotifyEvent[]]), RulePatch);
@@ -134,7 +142,10 @@ export function parseNotifyConfig(env: Env, definitions: readonly NotifyChannelI
   const admins: AdminRecipient[] = [];
   const fallbackChannel = definitions.find((d) => d.fallback)?.name ?? null;
   const rawAdmins = env.NOTIFY_ADMINS?.trim() ?? defaultAdmins(fallbackChannel ?? undefined);
-  for (const entry of rawAdmins.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of rawAdmins
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const colon = entry.indexOf(':');
     const channel = entry.slice(0, colon) as ChannelName;
     const address = entry.slice(colon + 1);

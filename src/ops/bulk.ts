@@ -38,7 +38,10 @@ export async function reprocessFiles(deps: BulkDeps, filter: FileFilter, onProgr
   onProgress?.(0, ids.length);
   for (let i = 0; i < ids.length; i += BATCH) {
     const reset = await deps.store.resetManyForReprocess(ids.slice(i, i + BATCH));
-    enqueued += await deps.engine.enqueueMany('process-file', reset.map((fileId) => ({ fileId })));
+    enqueued += await deps.engine.enqueueMany(
+      'process-file',
+      reset.map((fileId) => ({ fileId })),
+    );
     onProgress?.(Math.min(i + BATCH, ids.length), ids.length);
   }
   deps.log.info({ filter, matched: ids.length, enqueued }, 'bulk reprocess');

@@ -4,7 +4,7 @@ import type { JobName } from '../engine/payloads.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { findScheduleJob } from '../schedules/sync.js';
 import type { Store } from '../store/types.js';
-import { jobControlKey, type PauseSet,PIPELINE, readPauses, scheduleControlKey } from './pauses.js';
+import { jobControlKey, type PauseSet, PIPELINE, readPauses, scheduleControlKey } from './pauses.js';
 
 export interface ControlDeps {
   readonly store: Store;
@@ -37,7 +37,12 @@ export function createControls(deps: ControlDeps) {
   };
   const checkSchedule = (name: string) => {
     const s = config.schedules.find((x) => x.job === name);
-    if (!s) throw new NightshiftError(ErrorCodes.NOT_FOUND, `no schedule named ${JSON.stringify(name)} (schedules: ${config.schedules.map((x) => x.job).join(', ')})`, { status: 404 });
+    if (!s)
+      throw new NightshiftError(
+        ErrorCodes.NOT_FOUND,
+        `no schedule named ${JSON.stringify(name)} (schedules: ${config.schedules.map((x) => x.job).join(', ')})`,
+        { status: 404 },
+      );
     return s;
   };
 

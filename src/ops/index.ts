@@ -3,12 +3,12 @@ import type { Engine } from '../engine/engine.js';
 import type { JobName } from '../engine/payloads.js';
 import type { Logger } from '../logger.js';
 import type { NotifyHub } from '../notify/hub.js';
-import { type DeadFilter,retryDeadNotifications, retryNotification } from '../notify/retry.js';
+import { type DeadFilter, retryDeadNotifications, retryNotification } from '../notify/retry.js';
 import type { FileFilter } from '../store/ops-types.js';
 import type { StepName, Store } from '../store/types.js';
-import { type Progress,purgeJobs, reprocessFiles } from './bulk.js';
-import { type Controls,createControls } from './controls.js';
-import { type OpsStats,opsStats } from './stats.js';
+import { type Progress, purgeJobs, reprocessFiles } from './bulk.js';
+import { type Controls, createControls } from './controls.js';
+import { type OpsStats, opsStats } from './stats.js';
 
 export type { Progress } from './bulk.js';
 export { PURGED_REASON } from './bulk.js';

@@ -38,7 +38,10 @@ export async function readPauses(controls: ControlRepo, pipelineJobs: readonly J
  * The paused job names for the engine's enqueue, cached for a second: an enqueue right after a
  * pause may still store an enabled job, and every worker's heartbeat disables it again.
  */
-export function pausedJobsCache(controls: ControlRepo, pipelineJobs: readonly JobName[]): { readonly get: () => Promise<ReadonlySet<string>>; readonly invalidate: () => void } {
+export function pausedJobsCache(
+  controls: ControlRepo,
+  pipelineJobs: readonly JobName[],
+): { readonly get: () => Promise<ReadonlySet<string>>; readonly invalidate: () => void } {
   let cached: { at: number; jobs: ReadonlySet<string> } | undefined;
   return {
     async get() {

@@ -2,7 +2,7 @@ import { buffer } from 'node:stream/consumers';
 
 import { z } from 'zod';
 
-import type { JobContext, JobDefaults, JobDefinition, JobOpenContext, JobPayloads } from '../engine/job.js';
+import type { JobContext, JobDefaults, JobDefinition, JobOpenContext } from '../engine/job.js';
 import { defineJob } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { FileRecord, StepName, StepResults } from '../store/types.js';
@@ -54,8 +54,7 @@ export function defineStep<N extends StepName>(spec: StepSpec<N>): StepDefinitio
   const definition = defineJob<N>({
     name: spec.name,
     description: spec.description,
-    // JobPayloads gives every step name this payload; TypeScript cannot see it for a generic N.
-    payload: StepPayload as unknown as z.ZodType<JobPayloads[N]>,
+    payload: StepPayload,
     defaults: spec.defaults,
     ...(spec.open ? { open: spec.open.bind(spec) } : {}),
     ...(spec.close ? { close: spec.close.bind(spec) } : {}),
@@ -85,11 +84,12 @@ export function defineStep<N extends StepName>(spec: StepSpec<N>): StepDefinitio
           return;
         }
         const checked = spec.result.safeParse(produced);
-        if (!checked.success) throw new NightshiftError(ErrorCodes.INTERNAL, `${spec.name} returned a result that does not match its schema: ${checked.error.message}`);
+        if (!checked.success)
+          throw new NightshiftError(ErrorCodes.INTERNAL, `${spec.name} returned a result that does not match its schema: ${checked.error.message}`);
         const result = checked.data;
         const derived = spec.derivedBytes?.(result) ?? 0;
         if (derived > 0) await store.reports.addDerivedBytes(file.id, derived);
-        await store.finishStep(file.id, spec.name, { status: 'completed', durationMs: Math.round(performance.now() - started), result: result as Record<string, unknown> });
+        await store.finishStep(file.id, spec.name, { status: 'completed', durationMs: Math.round(performance.now() - started), result: result });
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         // The engine decides whether another attempt follows; until then the step waits as pending.
@@ -128,9 +128,7 @@ export function isStep(definition: { readonly name: string }): definition is Ste
 function startHeartbeat<N extends StepName>(ctx: JobContext<N>, fileId: string, step: StepName, timeoutMs: number): () => void {
   const everyMs = Math.min(60_000, Math.max(1_000, Math.floor(timeoutMs / 5)));
   const timer = setInterval(() => {
-    Promise.all([ctx.services.store.heartbeatStep(fileId, step), ctx.heartbeat()]).catch((err: unknown) =>
-      ctx.log.debug({ err }, 'heartbeat failed'),
-    );
+    Promise.all([ctx.services.store.heartbeatStep(fileId, step), ctx.heartbeat()]).catch((err: unknown) => ctx.log.debug({ err }, 'heartbeat failed'));
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -74,7 +74,12 @@ export interface WorkerPool<T, R> {
   close(): Promise<void>;
 }
 
-export const POOL_DEFAULTS = { maxHeapMb: defaults.JOB_MAX_HEAP_MB, maxTasksPerWorker: defaults.JOB_MAX_TASKS_PER_WORKER, maxRssMb: defaults.JOB_MAX_RSS_MB, idleTimeoutMs: 30_000 } as const;
+export const POOL_DEFAULTS = {
+  maxHeapMb: defaults.JOB_MAX_HEAP_MB,
+  maxTasksPerWorker: defaults.JOB_MAX_TASKS_PER_WORKER,
+  maxRssMb: defaults.JOB_MAX_RSS_MB,
+  idleTimeoutMs: 30_000,
+} as const;
 
 /** Default pool size and step concurrency: every core. */
 export function defaultPoolSize(): number {
@@ -207,7 +212,10 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     gen.running++;
     hold();
     try {
-      const running = gen.pool.run(input, { ...(signal ? { signal } : {}), ...(runOptions.transferList ? { transferList: runOptions.transferList } : {}) }) as Promise<TaskAnswer<R>>;
+      const running = gen.pool.run(input, {
+        ...(signal ? { signal } : {}),
+        ...(runOptions.transferList ? { transferList: runOptions.transferList } : {}),
+      }) as Promise<TaskAnswer<R>>;
       for (const t of gen.pool.threads) if (t) seen.add(t.threadId);
       answer = await running;
     } catch (err) {

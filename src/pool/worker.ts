@@ -6,7 +6,7 @@
  */
 import { threadId } from 'node:worker_threads';
 
-import { ErrorCodes, NightshiftError, PermanentError, type ErrorCode } from '../errors.js';
+import { type ErrorCode, ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
 
 /** What a pool worker reports with every answer. */
 export interface WorkerStats {
@@ -27,7 +27,8 @@ export interface SerialisedError {
   readonly stack: string | undefined;
 }
 
-export type TaskAnswer<R> = { readonly ok: true; readonly value: R; readonly stats: WorkerStats } | { readonly ok: false; readonly error: SerialisedError; readonly stats: WorkerStats };
+export type TaskAnswer<R> =
+  { readonly ok: true; readonly value: R; readonly stats: WorkerStats } | { readonly ok: false; readonly error: SerialisedError; readonly stats: WorkerStats };
 
 /** A pool task's input carries a soft-abort flag: one Int32 in shared memory the main thread sets. */
 export interface SoftAbortable {

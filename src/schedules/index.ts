@@ -1,4 +1,4 @@
-export { parseSchedules, scheduleKey, type PeriodicJobSource, type Schedule } from './spec.js';
-export { syncSchedules, findScheduleJob, type SyncAction } from './sync.js';
-export { recordRuns, occurrenceOf, type RunCounts } from './runs.js';
 export { listSchedules, type ScheduleView } from './list.js';
+export { occurrenceOf, recordRuns, type RunCounts } from './runs.js';
+export { parseSchedules, type PeriodicJobSource, type Schedule, scheduleKey } from './spec.js';
+export { findScheduleJob, type SyncAction, syncSchedules } from './sync.js';

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 
-import { lockLifetimeMs, type JobContext, type JobDefinition, type JobName } from '../engine/job.js';
+import { type JobContext, type JobDefinition, type JobName, lockLifetimeMs } from '../engine/job.js';
 import { toError } from '../errors.js';
 import { intervalMs, isCron, type Schedule } from './spec.js';
 

@@ -2,8 +2,8 @@ import { CronExpressionParser } from 'cron-parser';
 import humanInterval from 'human-interval';
 
 import { defaults } from '../../config/defaults.js';
-import type { JobName } from '../engine/payloads.js';
 import { ConfigError, type ConfigIssue } from '../config/section.js';
+import type { JobName } from '../engine/payloads.js';
 import { isValidTimeZone } from '../timezone.js';
 
 /** A periodic job as its definition declares it: its name and default schedule. */
@@ -67,7 +67,6 @@ export function parseEvery(raw: string, timezone: string): { every: string | num
   return { every: value };
 }
 
-
 /**
  * Schedules from the environment: `SCHEDULE_<JOB>` (cron, ms, human interval or `off`) and
  * `SCHEDULE_<JOB>_TIMEZONE`, falling back to `SCHEDULE_TIMEZONE`. Every problem is collected
@@ -77,7 +76,8 @@ export function parseSchedules(env: Readonly<Record<string, string | undefined>>
   const problems: ConfigIssue[] = [];
   const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
   const baseTz = blank(env.SCHEDULE_TIMEZONE) ?? defaults.SCHEDULE_TIMEZONE;
-  if (!isValidTimeZone(baseTz)) problems.push({ key: 'SCHEDULE_TIMEZONE', message: `must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(baseTz)}` });
+  if (!isValidTimeZone(baseTz))
+    problems.push({ key: 'SCHEDULE_TIMEZONE', message: `must be an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(baseTz)}` });
   const schedules: Schedule[] = [];
   for (const { name: job, schedule } of jobs) {
     if (!schedule) continue;

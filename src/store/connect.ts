@@ -5,14 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
-  Kysely,
-  PostgresDialect,
-  SqliteDialect,
-  SqliteDriver,
   type DatabaseConnection,
   type Driver,
+  Kysely,
+  PostgresDialect,
   type QueryResult,
+  SqliteDialect,
   type SqliteDialectConfig,
+  SqliteDriver,
 } from 'kysely';
 import pg from 'pg';
 

@@ -19,13 +19,7 @@ export function decodeCursor(cursor: string): PageKey {
   } catch {
     parsed = undefined;
   }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 2 ||
-    typeof parsed[0] !== 'number' ||
-    !Number.isSafeInteger(parsed[0]) ||
-    typeof parsed[1] !== 'string'
-  ) {
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'number' || !Number.isSafeInteger(parsed[0]) || typeof parsed[1] !== 'string') {
     throw new NightshiftError(ErrorCodes.BAD_REQUEST, 'invalid cursor: pass back the nextCursor of the previous page unchanged', { status: 400 });
   }
   return { uploadedAt: parsed[0], id: parsed[1] };

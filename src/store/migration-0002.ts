@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 import type { SqlKind } from './schema.js';
 
@@ -11,7 +11,10 @@ export function ownersOutboxUsage(kind: SqlKind): Migration {
   const json = kind === 'postgres' ? sql`jsonb` : sql`text`;
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('files').addColumn('derived_bytes', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('files')
+        .addColumn('derived_bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
       // Replaces 0001's files_completed_idx with one that also carries started_at, so the
       // summary's processing times and finished counts are read from the index alone.
       await db.schema.dropIndex('files_completed_idx').execute();

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration,sql } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 import type { SqlKind } from './schema.js';
 
@@ -22,9 +22,19 @@ export function operations(kind: SqlKind): Migration {
         .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
         .addColumn('locks_released_at', 'bigint')
         .execute();
-      await db.schema.createTable('controls').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('by', 'text').addColumn('at', 'bigint', (c) => c.notNull()).execute();
+      await db.schema
+        .createTable('controls')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('by', 'text')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
       // Bulk reprocess by failed step: the failed steps of one name.
-      await db.schema.createIndex('file_steps_failed_idx').on('file_steps').columns(['name', 'file_id']).where(sql.ref('status'), '=', sql.lit('failed')).execute();
+      await db.schema
+        .createIndex('file_steps_failed_idx')
+        .on('file_steps')
+        .columns(['name', 'file_id'])
+        .where(sql.ref('status'), '=', sql.lit('failed'))
+        .execute();
     },
   };
 }

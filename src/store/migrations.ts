@@ -1,12 +1,12 @@
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 
-import { ErrorCodes, NightshiftError } from '../errors.js';
+import { ErrorCodes, NightshiftError, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ownersOutboxUsage } from './migration-0002.js';
-import type { SqlKind } from './schema.js';
 import { jobRuns } from './migration-0003.js';
 import { ownerAddresses } from './migration-0004-owner-addresses.js';
 import { operations } from './migration-0005-operations.js';
+import type { SqlKind } from './schema.js';
 
 /**
  * The schema history. Append new entries with a name that sorts after the last one
@@ -50,9 +50,7 @@ export function migrations(kind: SqlKind): Record<string, Migration> {
           .addColumn('file_id', 'text', (c) => c.notNull().references('files.id').onDelete('cascade'))
           .addColumn('name', 'text', (c) => c.notNull())
           .addColumn('position', 'integer', (c) => c.notNull())
-          .addColumn('status', 'text', (c) =>
-            c.notNull().check(sql`status in ('pending', 'running', 'completed', 'failed', 'skipped')`),
-          )
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'running', 'completed', 'failed', 'skipped')`))
           .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
           .addColumn('duration_ms', 'integer')
           .addColumn('error', 'text')
@@ -98,7 +96,7 @@ export async function runMigrations(db: Kysely<unknown>, kind: SqlKind, log: Log
   if (kind === 'sqlite') await sql.raw(error === undefined ? 'commit' : 'rollback').execute(db);
   for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'store migration');
   if (error !== undefined) {
-    throw new NightshiftError(ErrorCodes.STORE_UNAVAILABLE, `store migration failed: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new NightshiftError(ErrorCodes.STORE_UNAVAILABLE, `store migration failed: ${toError(error).message}`, {
       status: 503,
       cause: error,
     });

@@ -129,7 +129,11 @@ export class MongoOutbox implements OutboxRepo {
       const at = new Date(after.uploadedAt);
       filter.$or = [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: after.id } }];
     }
-    const docs = await this.#col.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).toArray();
+    const docs = await this.#col
+      .find(filter)
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit + 1)
+      .toArray();
     const page = docs.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -171,11 +175,7 @@ export class MongoOutbox implements OutboxRepo {
   }
 
   /** Same protocol as the SQL store: append to the open row, else open one; a lost race goes round again. */
-  async appendToDigest(
-    digestKey: string,
-    item: Record<string, unknown>,
-    create: NewNotification,
-  ): Promise<{ record: NotificationRecord; created: boolean }> {
+  async appendToDigest(digestKey: string, item: Record<string, unknown>, create: NewNotification): Promise<{ record: NotificationRecord; created: boolean }> {
     let generation = 1;
     for (let round = 0; round < DIGEST_MAX_ROUNDS; round++) {
       const now = new Date();

@@ -1,4 +1,4 @@
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db, MongoServerError } from 'mongodb';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Owner, OwnerPatch, OwnerRepo, QuietHours } from './owner-types.js';

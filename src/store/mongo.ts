@@ -1,17 +1,27 @@
-import { MongoClient, type Collection, type Filter } from 'mongodb';
+import { type Collection, type Filter, MongoClient } from 'mongodb';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
-import { orderSteps, type StepOrder } from './step-order.js';
 import type { Logger } from '../logger.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
+import type { FileDoc, StepDoc } from './mongo-docs.js';
+import { MongoControls, MongoWorkers } from './mongo-ops.js';
 import { MongoOutbox } from './mongo-outbox.js';
 import { MongoOwners } from './mongo-owners.js';
 import { MongoReports } from './mongo-reports.js';
-import { MongoControls, MongoWorkers } from './mongo-ops.js';
 import { MongoRuns } from './mongo-runs.js';
-import type { FileDoc, StepDoc } from './mongo-docs.js';
 import type { FileFilter } from './ops-types.js';
-import { FILE_STATUSES, type FilePage, type FileRecord, type FileStatus, type ListFilesQuery, type NewFile, type StepName, type StepOutcome, type Store } from './types.js';
+import { orderSteps, type StepOrder } from './step-order.js';
+import {
+  FILE_STATUSES,
+  type FilePage,
+  type FileRecord,
+  type FileStatus,
+  type ListFilesQuery,
+  type NewFile,
+  type StepName,
+  type StepOutcome,
+  type Store,
+} from './types.js';
 
 export type { FileDoc } from './mongo-docs.js';
 
@@ -74,7 +84,13 @@ export class MongoStore implements Store {
       },
       { key: { 'steps.status': 1, 'steps.heartbeatAt': 1 }, name: 'files_step_heartbeat_idx' },
     ]);
-    names.push(...(await this.reports.ensureIndexes()), ...(await this.owners.ensureIndexes()), ...(await this.outbox.ensureIndexes()), ...(await this.runs.ensureIndexes()), ...(await this.workers.ensureIndexes()));
+    names.push(
+      ...(await this.reports.ensureIndexes()),
+      ...(await this.owners.ensureIndexes()),
+      ...(await this.outbox.ensureIndexes()),
+      ...(await this.runs.ensureIndexes()),
+      ...(await this.workers.ensureIndexes()),
+    );
     this.#log.info({ indexes: names }, 'store indexes ensured');
   }
 
@@ -150,7 +166,11 @@ export class MongoStore implements Store {
     }
     if (filter.failedStep !== undefined) q.steps = { $elemMatch: { name: filter.failedStep as StepName, status: 'failed' } };
     if (afterId !== undefined) q._id = { $gt: afterId };
-    const docs = await this.#files.find(q, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
+    const docs = await this.#files
+      .find(q, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
     return docs.map((d) => d._id);
   }
 
@@ -161,11 +181,7 @@ export class MongoStore implements Store {
     return counts;
   }
 
-  async startProcessing(
-    id: string,
-    contentType: string,
-    steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>,
-  ): Promise<boolean> {
+  async startProcessing(id: string, contentType: string, steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>): Promise<boolean> {
     const ordered = orderSteps(steps, this.#stepOrder);
     const stepDocs: StepDoc[] = ordered.map((s) => ({
       name: s.name,
@@ -216,10 +232,7 @@ export class MongoStore implements Store {
   }
 
   async heartbeatStep(id: string, step: StepName): Promise<void> {
-    await this.#files.updateOne(
-      { _id: id, steps: { $elemMatch: { name: step, status: 'running' } } },
-      { $set: { 'steps.$.heartbeatAt': new Date() } },
-    );
+    await this.#files.updateOne({ _id: id, steps: { $elemMatch: { name: step, status: 'running' } } }, { $set: { 'steps.$.heartbeatAt': new Date() } });
   }
 
   async finishStep(id: string, step: StepName, outcome: StepOutcome): Promise<void> {

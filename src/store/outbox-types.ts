@@ -78,11 +78,7 @@ export interface OutboxRepo {
    * claimed); if there is none, insert `create` (whose message already holds the item).
    * Returns the row and whether it was created.
    */
-  appendToDigest(
-    digestKey: string,
-    item: Record<string, unknown>,
-    create: NewNotification,
-  ): Promise<{ record: NotificationRecord; created: boolean }>;
+  appendToDigest(digestKey: string, item: Record<string, unknown>, create: NewNotification): Promise<{ record: NotificationRecord; created: boolean }>;
   /** When this channel+recipient last got (or has queued) this event, at or after `since`; null if never. */
   lastFor(event: string, channel: string, recipient: string, since: Date): Promise<Date | null>;
   /** queued|failed rows due before `dueBefore` whose lease is free: the sweeper re-enqueues them. */

@@ -1,11 +1,11 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
-import type { SqlKind } from './schema.js';
 import { DIGEST_MAX_ROUNDS, digestGeneration } from './outbox-keys.js';
 import type { NewNotification, NotificationQuery, NotificationRecord, OutboxRepo } from './outbox-types.js';
 import { toDate, toDateOrNull, toJsonObject, toNumber } from './rows.js';
+import type { SqlKind } from './schema.js';
 import type { Database, NotificationsTable } from './schema.js';
 
 type NotificationRow = Selectable<NotificationsTable>;
@@ -96,7 +96,11 @@ export class SqlOutbox implements OutboxRepo {
     if (query.channel !== undefined) q = q.where('channel', '=', query.channel);
     if (query.owner !== undefined) q = q.where('owner', '=', query.owner);
     if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.uploadedAt, after.id)));
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -160,11 +164,7 @@ export class SqlOutbox implements OutboxRepo {
    * (another caller opened the row first, or the row we would create already exists closed)
    * sends us round again, so two concurrent first appends end in one row with both items.
    */
-  async appendToDigest(
-    digestKey: string,
-    item: Record<string, unknown>,
-    create: NewNotification,
-  ): Promise<{ record: NotificationRecord; created: boolean }> {
+  async appendToDigest(digestKey: string, item: Record<string, unknown>, create: NewNotification): Promise<{ record: NotificationRecord; created: boolean }> {
     const itemJson = JSON.stringify(item);
     let generation = 1;
     for (let round = 0; round < DIGEST_MAX_ROUNDS; round++) {
@@ -227,11 +227,7 @@ export class SqlOutbox implements OutboxRepo {
   }
 
   async purge(before: Date): Promise<number> {
-    const r = await this.#db
-      .deleteFrom('notifications')
-      .where('status', 'in', ['sent', 'dead'])
-      .where('updated_at', '<', before.getTime())
-      .executeTakeFirst();
+    const r = await this.#db.deleteFrom('notifications').where('status', 'in', ['sent', 'dead']).where('updated_at', '<', before.getTime()).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 import type { ActivitySummary, ReportQueries, RunningStep } from './report-types.js';
 import { toDateOrNull, toNumber } from './rows.js';
@@ -55,20 +55,13 @@ export class SqlReports implements ReportQueries {
 
   async ownersWithActivity(from: Date, to: Date): Promise<string[]> {
     const [f, t] = [from.getTime(), to.getTime()];
-    const uploaded = this.#db
-      .selectFrom('files')
-      .select('owner')
-      .where('owner', 'is not', null)
-      .where('uploaded_at', '>=', f)
-      .where('uploaded_at', '<', t);
-    const finished = this.#db
-      .selectFrom('files')
-      .select('owner')
-      .where('owner', 'is not', null)
-      .where('completed_at', '>=', f)
-      .where('completed_at', '<', t);
+    const uploaded = this.#db.selectFrom('files').select('owner').where('owner', 'is not', null).where('uploaded_at', '>=', f).where('uploaded_at', '<', t);
+    const finished = this.#db.selectFrom('files').select('owner').where('owner', 'is not', null).where('completed_at', '>=', f).where('completed_at', '<', t);
     const rows = await uploaded.union(finished).execute();
-    return rows.map((r) => r.owner).filter((o): o is string => o !== null).sort();
+    return rows
+      .map((r) => r.owner)
+      .filter((o): o is string => o !== null)
+      .sort();
   }
 
   async summarize(owner: string | null, from: Date, to: Date): Promise<ActivitySummary> {
@@ -81,11 +74,7 @@ export class SqlReports implements ReportQueries {
       .select((eb) => [bucketOf('uploaded_at').as('bucket'), eb.fn.countAll<number | string>().as('n')])
       .where('uploaded_at', '>=', f)
       .where('uploaded_at', '<', t);
-    let finished = this.#db
-      .selectFrom('files')
-      .select(['status', 'started_at', 'completed_at'])
-      .where('completed_at', '>=', f)
-      .where('completed_at', '<', t);
+    let finished = this.#db.selectFrom('files').select(['status', 'started_at', 'completed_at']).where('completed_at', '>=', f).where('completed_at', '<', t);
     let failures = this.#db
       .selectFrom('files')
       .select((eb) => [eb.fn.coalesce('error', sql.lit('unknown')).as('reason'), eb.fn.countAll<number | string>().as('n')])
@@ -145,7 +134,11 @@ export class SqlReports implements ReportQueries {
   async existingFileIds(ids: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      const rows = await this.#db.selectFrom('files').select('id').where('id', 'in', ids.slice(i, i + ID_CHUNK)).execute();
+      const rows = await this.#db
+        .selectFrom('files')
+        .select('id')
+        .where('id', 'in', ids.slice(i, i + ID_CHUNK))
+        .execute();
       for (const r of rows) found.add(r.id);
     }
     return found;

@@ -1,7 +1,7 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 
-import type { BeginRun, JobRun, RunOutcome, RunRepo } from './run-types.js';
 import { parseJson, toDate, toDateOrNull } from './rows.js';
+import type { BeginRun, JobRun, RunOutcome, RunRepo } from './run-types.js';
 import type { Database, JobRunsTable } from './schema.js';
 
 function runFromRow(r: Selectable<JobRunsTable>): JobRun {
@@ -31,7 +31,16 @@ export class SqlRuns implements RunRepo {
     // failed or stale run; a live or finished run makes the WHERE false and nothing returns.
     const row = await this.#db
       .insertInto('job_runs')
-      .values({ job: run.job, occurrence: run.occurrence, status: 'running', worker: run.worker, started_at: now, finished_at: null, result: null, error: null })
+      .values({
+        job: run.job,
+        occurrence: run.occurrence,
+        status: 'running',
+        worker: run.worker,
+        started_at: now,
+        finished_at: null,
+        result: null,
+        error: null,
+      })
       .onConflict((oc) =>
         oc
           .columns(['job', 'occurrence'])
@@ -68,11 +77,7 @@ export class SqlRuns implements RunRepo {
   }
 
   async purge(before: Date): Promise<number> {
-    const r = await this.#db
-      .deleteFrom('job_runs')
-      .where('started_at', '<', before.getTime())
-      .where('status', '!=', sql.lit('running'))
-      .executeTakeFirst();
+    const r = await this.#db.deleteFrom('job_runs').where('started_at', '<', before.getTime()).where('status', '!=', sql.lit('running')).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

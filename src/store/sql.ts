@@ -1,20 +1,30 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
-import { orderSteps, type StepOrder } from './step-order.js';
 import type { Logger } from '../logger.js';
 import { openPostgres, openSqlite } from './connect.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
 import { runMigrations } from './migrations.js';
-import { fileFromRow, uploadedAtMs, type FileRow, type StepRow } from './rows.js';
+import type { FileFilter } from './ops-types.js';
+import { fileFromRow, type FileRow, type StepRow, uploadedAtMs } from './rows.js';
 import type { Database, SqlKind } from './schema.js';
+import { SqlControls, SqlWorkers } from './sql-ops.js';
 import { SqlOutbox } from './sql-outbox.js';
 import { SqlOwners } from './sql-owners.js';
 import { SqlReports } from './sql-reports.js';
-import { SqlControls, SqlWorkers } from './sql-ops.js';
 import { SqlRuns } from './sql-runs.js';
-import type { FileFilter } from './ops-types.js';
-import { FILE_STATUSES, type FilePage, type FileRecord, type FileStatus, type ListFilesQuery, type NewFile, type StepName, type StepOutcome, type Store } from './types.js';
+import { orderSteps, type StepOrder } from './step-order.js';
+import {
+  FILE_STATUSES,
+  type FilePage,
+  type FileRecord,
+  type FileStatus,
+  type ListFilesQuery,
+  type NewFile,
+  type StepName,
+  type StepOutcome,
+  type Store,
+} from './types.js';
 
 const UNFINISHED = ['pending', 'running'] as const;
 
@@ -99,7 +109,11 @@ export class SqlStore implements Store {
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.owner !== undefined) q = q.where('owner', '=', query.owner);
     if (after) q = q.where((eb) => eb(eb.refTuple('uploaded_at', 'id'), '<', eb.tuple(after.uploadedAt, after.id)));
-    const rows = await q.orderBy('uploaded_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('uploaded_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit);
     const steps = new Map<string, StepRow[]>();
     if (page.length > 0) {
@@ -152,17 +166,17 @@ export class SqlStore implements Store {
   }
 
   async countFilesByStatus(): Promise<Record<FileStatus, number>> {
-    const rows = await this.#db.selectFrom('files').select((eb) => ['status', eb.fn.countAll<number | string>().as('n')]).groupBy('status').execute();
+    const rows = await this.#db
+      .selectFrom('files')
+      .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
+      .groupBy('status')
+      .execute();
     const counts = Object.fromEntries(FILE_STATUSES.map((s) => [s, 0])) as Record<FileStatus, number>;
     for (const r of rows) counts[r.status] = Number(r.n);
     return counts;
   }
 
-  async startProcessing(
-    id: string,
-    contentType: string,
-    steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>,
-  ): Promise<boolean> {
+  async startProcessing(id: string, contentType: string, steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>): Promise<boolean> {
     const ordered = orderSteps(steps, this.#stepOrder);
     return this.#db.transaction().execute(async (trx) => {
       const moved = await trx
@@ -253,16 +267,9 @@ export class SqlStore implements Store {
 
   async finishStep(id: string, step: StepName, outcome: StepOutcome): Promise<void> {
     const common = { status: outcome.status, duration_ms: Math.round(outcome.durationMs), finished_at: Date.now() };
-    const values =
-      outcome.status === 'completed' ? { ...common, error: null, result: JSON.stringify(outcome.result) } : { ...common, error: outcome.error };
+    const values = outcome.status === 'completed' ? { ...common, error: null, result: JSON.stringify(outcome.result) } : { ...common, error: outcome.error };
     // A step already final (or removed by a reprocess) is left alone: the report comes from a stale attempt.
-    await this.#db
-      .updateTable('file_steps')
-      .set(values)
-      .where('file_id', '=', id)
-      .where('name', '=', step)
-      .where('status', 'in', UNFINISHED)
-      .execute();
+    await this.#db.updateTable('file_steps').set(values).where('file_id', '=', id).where('name', '=', step).where('status', 'in', UNFINISHED).execute();
   }
 
   async finalizeFile(id: string): Promise<FileRecord | null> {
@@ -271,12 +278,14 @@ export class SqlStore implements Store {
     const row = await this.#db
       .updateTable('files')
       .set((eb) => {
-        const failedSteps = eb
-          .selectFrom('file_steps')
-          .whereRef('file_steps.file_id', '=', 'files.id')
-          .where('file_steps.status', '=', 'failed');
+        const failedSteps = eb.selectFrom('file_steps').whereRef('file_steps.file_id', '=', 'files.id').where('file_steps.status', '=', 'failed');
         return {
-          status: eb.case().when(eb.exists(failedSteps.select('file_steps.position'))).then('failed' as const).else('completed' as const).end(),
+          status: eb
+            .case()
+            .when(eb.exists(failedSteps.select('file_steps.position')))
+            .then('failed' as const)
+            .else('completed' as const)
+            .end(),
           error: failedSteps
             .select(sql<string>`file_steps.name || ': ' || coalesce(file_steps.error, 'failed')`.as('reason'))
             .orderBy('file_steps.position')
@@ -320,15 +329,20 @@ export class SqlStore implements Store {
 }
 
 export function createSqliteStore(path: string, log: Logger, stepOrder?: StepOrder): SqlStore {
-  return new SqlStore('sqlite', openSqlite(path), async () => {
-    // A connection of its own, so the IMMEDIATE transaction spans the whole run (see runMigrations).
-    const db = openSqlite(path);
-    try {
-      await runMigrations(db as Kysely<unknown>, 'sqlite', log);
-    } finally {
-      await db.destroy();
-    }
-  }, stepOrder);
+  return new SqlStore(
+    'sqlite',
+    openSqlite(path),
+    async () => {
+      // A connection of its own, so the IMMEDIATE transaction spans the whole run (see runMigrations).
+      const db = openSqlite(path);
+      try {
+        await runMigrations(db as Kysely<unknown>, 'sqlite', log);
+      } finally {
+        await db.destroy();
+      }
+    },
+    stepOrder,
+  );
 }
 
 export function createPostgresStore(url: string, log: Logger, stepOrder?: StepOrder, onConnectionError?: (err: Error) => void): SqlStore {

@@ -7,5 +7,8 @@ export function orderSteps<S extends { readonly name: string }>(steps: readonly 
     const i = order.indexOf(name);
     return i === -1 ? order.length : i;
   };
-  return steps.map((s, i) => ({ s, i })).sort((a, b) => rank(a.s.name) - rank(b.s.name) || a.i - b.i).map(({ s }) => s);
+  return steps
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => rank(a.s.name) - rank(b.s.name) || a.i - b.i)
+    .map(({ s }) => s);
 }

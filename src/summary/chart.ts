@@ -44,18 +44,30 @@ export function chartSvg(r: SummaryReport): string {
     const v = (max / 4) * i;
     const gy = y(v).toFixed(1);
     out.push(`<line x1="${PAD.left}" x2="${PAD.left + w}" y1="${gy}" y2="${gy}" stroke="${COLORS.grid}"/>`);
-    out.push(`<text x="${PAD.left - 6}" y="${gy}" font-size="11" text-anchor="end" dominant-baseline="middle" fill="${COLORS.text}">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`);
+    out.push(
+      `<text x="${PAD.left - 6}" y="${gy}" font-size="11" text-anchor="end" dominant-baseline="middle" fill="${COLORS.text}">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`,
+    );
   }
   r.hourly.forEach((b, i) => {
     const x = PAD.left + i * slot + slot * 0.1;
-    if (b.uploads > 0) out.push(`<rect x="${x.toFixed(1)}" y="${y(b.uploads).toFixed(1)}" width="${bar.toFixed(1)}" height="${(PAD.top + h - y(b.uploads)).toFixed(1)}" fill="${COLORS.uploads}"/>`);
-    if (b.failures > 0) out.push(`<rect x="${(x + bar).toFixed(1)}" y="${y(b.failures).toFixed(1)}" width="${bar.toFixed(1)}" height="${(PAD.top + h - y(b.failures)).toFixed(1)}" fill="${COLORS.failures}"/>`);
+    if (b.uploads > 0)
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y(b.uploads).toFixed(1)}" width="${bar.toFixed(1)}" height="${(PAD.top + h - y(b.uploads)).toFixed(1)}" fill="${COLORS.uploads}"/>`,
+      );
+    if (b.failures > 0)
+      out.push(
+        `<rect x="${(x + bar).toFixed(1)}" y="${y(b.failures).toFixed(1)}" width="${bar.toFixed(1)}" height="${(PAD.top + h - y(b.failures)).toFixed(1)}" fill="${COLORS.failures}"/>`,
+      );
     if (i % 3 === 0) {
-      out.push(`<text x="${(PAD.left + i * slot + slot / 2).toFixed(1)}" y="${PAD.top + h + 16}" font-size="11" text-anchor="middle" fill="${COLORS.text}">${esc(hourLabel(b.hour, r.timeZone))}</text>`);
+      out.push(
+        `<text x="${(PAD.left + i * slot + slot / 2).toFixed(1)}" y="${PAD.top + h + 16}" font-size="11" text-anchor="middle" fill="${COLORS.text}">${esc(hourLabel(b.hour, r.timeZone))}</text>`,
+      );
     }
   });
   out.push(`<line x1="${PAD.left}" x2="${PAD.left + w}" y1="${PAD.top + h}" y2="${PAD.top + h}" stroke="${COLORS.text}"/>`);
-  out.push(`<text x="${PAD.left + w / 2}" y="${CHART_HEIGHT - 6}" font-size="11" text-anchor="middle" fill="${COLORS.text}">${esc(`${r.date} · hour of day`)}</text>`);
+  out.push(
+    `<text x="${PAD.left + w / 2}" y="${CHART_HEIGHT - 6}" font-size="11" text-anchor="middle" fill="${COLORS.text}">${esc(`${r.date} · hour of day`)}</text>`,
+  );
   out.push('</svg>');
   return out.join('\n');
 }
@@ -66,5 +78,7 @@ export function chartSvg(r: SummaryReport): string {
  * which dominated a 300-owner run (bench/housekeeping.ts).
  */
 export async function renderChartPng(r: SummaryReport): Promise<Buffer> {
-  return sharp(Buffer.from(chartSvg(r)), { density: 72 }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(Buffer.from(chartSvg(r)), { density: 72 })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }

@@ -80,9 +80,7 @@ export function hasActivity(r: SummaryReport): boolean {
   return r.uploaded + r.completed + r.failed > 0;
 }
 
-
 const pct = (x: number) => `${x.toFixed(1)}%`;
-
 
 /** The facts every channel shows (LINE's Flex card, the email table, the console line). */
 export function reportFacts(r: SummaryReport): Array<{ label: string; value: string }> {

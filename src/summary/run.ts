@@ -31,7 +31,13 @@ const LOOKBACK_MS = 48 * 3_600_000;
  * recipient and date exist, so a repeated, late or concurrent run sends nothing twice. The
  * pre-check only saves rendering a chart that would be dropped.
  */
-export async function runDailySummary(services: JobServices, now: Date, log: Logger, signal?: AbortSignal, heartbeat?: () => Promise<void>): Promise<DailySummaryResult> {
+export async function runDailySummary(
+  services: JobServices,
+  now: Date,
+  log: Logger,
+  signal?: AbortSignal,
+  heartbeat?: () => Promise<void>,
+): Promise<DailySummaryResult> {
   const { config, store } = services;
   const result: DailySummaryResult = { considered: 0, sent: 0, skippedAlreadySent: 0, skippedNoActivity: 0, skippedNoRecipients: 0 };
   const [active, owners] = await Promise.all([store.reports.ownersWithActivity(new Date(now.getTime() - LOOKBACK_MS), now), store.owners.list()]);

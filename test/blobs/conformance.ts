@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
 import type { BlobInfo, BlobStore } from '../../src/blobs/types.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 
 export interface ConformanceTarget {
   /** A fresh, empty store, and how to dispose of whatever backs it. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { assertValidKey, assertValidPrefix, isValidKey, MAX_KEY_LENGTH, MAX_SEGMENT_LENGTH } from '../../src/blobs/keys.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 import { HOSTILE_KEYS } from './conformance.js';
 
 test('ordinary keys are accepted unchanged', () => {
@@ -27,17 +27,27 @@ test('hostile keys are rejected with INVALID_KEY and status 400', () => {
 
 test('non-string keys from untyped callers are rejected, not coerced', () => {
   for (const key of [undefined, null, 42, { toString: () => 'a' }]) {
-    assert.throws(() => assertValidKey(key as unknown as string), (err) => errorCode(err) === ErrorCodes.INVALID_KEY);
+    assert.throws(
+      () => assertValidKey(key as unknown as string),
+      (err) => errorCode(err) === ErrorCodes.INVALID_KEY,
+    );
   }
 });
 
 test('prefixes may be empty, end in "/" or stop mid-segment', () => {
   for (const prefix of ['', 'a', 'a/', 'a/b', 'a/b/', 'a/.', 'a/..', 'thumbs/ab']) assert.equal(assertValidPrefix(prefix), prefix);
   for (const prefix of ['/', '/a', 'a//', '../', 'a/../', './a', 'a\\', 'a b', 'a/\u0000', 'x'.repeat(MAX_KEY_LENGTH + 1)]) {
-    assert.throws(() => assertValidPrefix(prefix), (err) => errorCode(err) === ErrorCodes.INVALID_KEY, JSON.stringify(prefix));
+    assert.throws(
+      () => assertValidPrefix(prefix),
+      (err) => errorCode(err) === ErrorCodes.INVALID_KEY,
+      JSON.stringify(prefix),
+    );
   }
 });
 
 test('error messages show control characters escaped', () => {
-  assert.throws(() => assertValidKey('a\nb'), (err: unknown) => (err as Error).message.includes('"a\\nb"'));
+  assert.throws(
+    () => assertValidKey('a\nb'),
+    (err: unknown) => (err as Error).message.includes('"a\\nb"'),
+  );
 });

@@ -5,14 +5,17 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
 import { LocalBlobStore } from '../../src/blobs/local.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 import { createTempDir } from '../helpers/env.js';
 import { blobStoreConformance, HOSTILE_KEYS } from './conformance.js';
 
 /** Every file under dir, relative, including the temp and sidecar files the store hides. */
 async function allFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => !e.isDirectory()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 blobStoreConformance('local directory', {

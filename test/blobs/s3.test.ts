@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { S3BlobStore } from '../../src/blobs/s3.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 import { blobStoreConformance } from './conformance.js';
 import { startS3Server, type TestS3Server } from './s3-server.js';
 
@@ -69,7 +69,17 @@ describe('S3BlobStore specifics', () => {
 
   test('half-configured credentials are a config error', () => {
     assert.throws(
-      () => new S3BlobStore({ kind: 's3', bucket: 'b', prefix: '', endpoint: undefined, forcePathStyle: false, region: 'us-east-1', accessKeyId: 'AKIA', secretAccessKey: undefined }),
+      () =>
+        new S3BlobStore({
+          kind: 's3',
+          bucket: 'b',
+          prefix: '',
+          endpoint: undefined,
+          forcePathStyle: false,
+          region: 'us-east-1',
+          accessKeyId: 'AKIA',
+          secretAccessKey: undefined,
+        }),
       (err) => errorCode(err) === ErrorCodes.CONFIG_INVALID,
     );
   });

@@ -83,12 +83,20 @@ describe('systemd units', () => {
       const config = loadConfig({ ...example, API_TOKEN: 'a-token-of-16-chars' }, role === 'api' ? 'api' : 'worker');
       const defaults = loadConfig({}, 'worker');
       const stopSec = seconds(one('TimeoutStopSec'));
-      assert.ok(stopSec * 1000 > config.shutdownTimeoutMs && stopSec * 1000 > defaults.shutdownTimeoutMs, `TimeoutStopSec ${stopSec} s vs ${config.shutdownTimeoutMs} ms`);
+      assert.ok(
+        stopSec * 1000 > config.shutdownTimeoutMs && stopSec * 1000 > defaults.shutdownTimeoutMs,
+        `TimeoutStopSec ${stopSec} s vs ${config.shutdownTimeoutMs} ms`,
+      );
     });
   }
 
   test('the dedicated user is declared for systemd-sysusers', () => {
-    const lines = readFileSync(join(dir, 'nightshift.sysusers.conf'), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-    assert.ok(lines.some((l) => /^u\s+nightshift\s/.test(l)), lines.join('\n'));
+    const lines = readFileSync(join(dir, 'nightshift.sysusers.conf'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    assert.ok(
+      lines.some((l) => /^u\s+nightshift\s/.test(l)),
+      lines.join('\n'),
+    );
   });
 });

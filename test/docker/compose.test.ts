@@ -132,7 +132,11 @@ describe('docker-compose file', { skip: SKIP_NO_COMPOSE }, () => {
     for (const [name, s] of Object.entries(doc().services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
         const credentials = /^[a-z]+:\/\/([^@/]*)@/.exec(value)?.[1];
-        if (secretKey.test(key)) assert.ok(SENTINELS.some((v) => value.includes(v)), `${name}.${key} = ${value} is not from a required variable`);
+        if (secretKey.test(key))
+          assert.ok(
+            SENTINELS.some((v) => value.includes(v)),
+            `${name}.${key} = ${value} is not from a required variable`,
+          );
         if (credentials !== undefined) {
           const password = credentials.split(':')[1] ?? '';
           assert.ok(SENTINELS.includes(password as (typeof SENTINELS)[number]), `${name}.${key}: URL password ${password} is not from a required variable`);
@@ -213,8 +217,17 @@ describe('docker-compose file', { skip: SKIP_NO_COMPOSE }, () => {
       assert.ok(!source.startsWith('/') && !source.startsWith('.'), `${name} mounts a host path ${source}`);
       assert.ok(declared.includes(source), `${name}: volume ${source} is declared`);
     }
-    for (const [name, path] of [['mongo', '/data/db'], ['postgres', '/var/lib/postgresql/data'], ['minio', '/data'], ['redis', '/data'], ['api', '/data']] as const) {
-      assert.ok(service(d, name).volumes?.some((v) => v.split(':')[1] === path), `${name} keeps ${path} in a volume`);
+    for (const [name, path] of [
+      ['mongo', '/data/db'],
+      ['postgres', '/var/lib/postgresql/data'],
+      ['minio', '/data'],
+      ['redis', '/data'],
+      ['api', '/data'],
+    ] as const) {
+      assert.ok(
+        service(d, name).volumes?.some((v) => v.split(':')[1] === path),
+        `${name} keeps ${path} in a volume`,
+      );
     }
   });
 
@@ -226,7 +239,10 @@ describe('docker-compose file', { skip: SKIP_NO_COMPOSE }, () => {
     for (const role of PG_ROLES) {
       const config = containerConfig(service(d, role), role === 'api-pg' ? 'api' : 'worker');
       assert.equal(config.database.kind, 'postgres');
-      assert.equal(config.database.kind === 'postgres' ? config.database.url : '', `postgres://nightshift:${REQUIRED.POSTGRES_PASSWORD}@postgres:5432/nightshift`);
+      assert.equal(
+        config.database.kind === 'postgres' ? config.database.url : '',
+        `postgres://nightshift:${REQUIRED.POSTGRES_PASSWORD}@postgres:5432/nightshift`,
+      );
       assert.equal(config.storage.kind === 's3' ? config.storage.prefix : '', 'pg/');
       assert.equal(config.redisUrl, `redis://:${REQUIRED.REDIS_PASSWORD}@redis:6379/1`);
     }
@@ -241,7 +257,10 @@ describe('docker-compose file', { skip: SKIP_NO_COMPOSE }, () => {
     assert.equal(r.status, 0, r.stderr);
     const worker = (parse(r.stdout) as Rendered).services.worker;
     assert.ok(worker);
-    assert.ok(containerConfig(worker, 'worker').notifiers.some((n) => n.name === 'email'), 'the email notifier is configured');
+    assert.ok(
+      containerConfig(worker, 'worker').notifiers.some((n) => n.name === 'email'),
+      'the email notifier is configured',
+    );
   });
 
   test('stop grace periods outlast the service drain timeout', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { textImage } from '../fixtures/images.js';
-import { SKIP_NO_POSTGRES, createTempDir, createTempPgDatabase } from '../helpers/env.js';
-import { upload, type ApiFile } from '../helpers/service.js';
+import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
+import { type ApiFile, upload } from '../helpers/service.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 

@@ -98,7 +98,10 @@ describe('HTTP API (api role, SQLite)', () => {
 
 describe('configuration', () => {
   test('a bad value stops start-up with a message naming the key', () => {
-    assert.throws(() => loadConfig({ PORT: 'eighty' }), (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && /PORT/.test(err.message));
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty' }),
+      (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && /PORT/.test(err.message),
+    );
     assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
     assert.throws(() => loadConfig({ STORAGE_URL: 's3://' }), /STORAGE_URL/);
     assert.throws(() => loadConfig({ API_TOKEN: 'short' }), /API_TOKEN/);
@@ -123,7 +126,10 @@ describe('configuration', () => {
   test('without API_TOKEN the server refuses to bind beyond loopback', async () => {
     const tmp = await createTempDir();
     try {
-      await assert.rejects(startTestService({ DATA_DIR: tmp.dir, HOST: '0.0.0.0' }, 'api'), (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && /API_TOKEN/.test(err.message));
+      await assert.rejects(
+        startTestService({ DATA_DIR: tmp.dir, HOST: '0.0.0.0' }, 'api'),
+        (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && /API_TOKEN/.test(err.message),
+      );
     } finally {
       await tmp.remove();
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { SKIP_NO_POSTGRES, createTempDir, createTempPgDatabase } from '../helpers/env.js';
+import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { startTestService } from '../helpers/service.js';
 import { api, startRig, until } from './notify-suite.js';
 

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
-import { startLineServer, type LineTestServer } from '../helpers/line-server.js';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
+import { type LineTestServer, startLineServer } from '../helpers/line-server.js';
 import { startTestService, upload, waitForFinal } from '../helpers/service.js';
 import { startSlackServer, type TestSlackServer } from '../helpers/slack-server.js';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 import { startWebhookServer, type TestWebhookServer } from '../helpers/webhook-server.js';
 
 export const LINE_SECRET = '0123456789abcdef0123456789abcdef';
@@ -146,17 +146,32 @@ export function notifySuite(name: string, makeEnv: () => Promise<{ env: Record<s
       rig.line.script({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
       const a = await api<Row>(svc, 'POST', '/api/v1/notifications/test', { channel: 'line', recipient: ALICE_LINE });
       assert.equal(a.status, 202);
-      await until('first test message sent', async () => ((await api<Row>(svc, 'GET', `/api/v1/notifications/${a.body.id}`)).body.status === 'sent' ? true : undefined), 30_000);
+      await until(
+        'first test message sent',
+        async () => ((await api<Row>(svc, 'GET', `/api/v1/notifications/${a.body.id}`)).body.status === 'sent' ? true : undefined),
+        30_000,
+      );
       const attemptsA = rig.line.attempts.filter((x) => x.retryKey === a.body.id);
-      assert.deepEqual(attemptsA.map((x) => x.outcome), [500, 500, 200]);
+      assert.deepEqual(
+        attemptsA.map((x) => x.outcome),
+        [500, 500, 200],
+      );
 
       rig.line.script({ kind: 'rateLimit', retryAfterSeconds: 1 });
       const b = await api<Row>(svc, 'POST', '/api/v1/notifications/test', { channel: 'line', recipient: ALICE_LINE });
-      await until('rate-limited message sent', async () => ((await api<Row>(svc, 'GET', `/api/v1/notifications/${b.body.id}`)).body.status === 'sent' ? true : undefined), 30_000);
+      await until(
+        'rate-limited message sent',
+        async () => ((await api<Row>(svc, 'GET', `/api/v1/notifications/${b.body.id}`)).body.status === 'sent' ? true : undefined),
+        30_000,
+      );
 
       rig.line.script({ kind: 'hang' });
       const c = await api<Row>(svc, 'POST', '/api/v1/notifications/test', { channel: 'line', recipient: ALICE_LINE });
-      await until('hung message sent', async () => ((await api<Row>(svc, 'GET', `/api/v1/notifications/${c.body.id}`)).body.status === 'sent' ? true : undefined), 30_000);
+      await until(
+        'hung message sent',
+        async () => ((await api<Row>(svc, 'GET', `/api/v1/notifications/${c.body.id}`)).body.status === 'sent' ? true : undefined),
+        30_000,
+      );
       assert.equal(rig.line.attempts.filter((x) => x.retryKey === c.body.id)[0]?.outcome, 'hung');
 
       for (const id of [a.body.id, b.body.id, c.body.id]) {
@@ -168,12 +183,19 @@ export function notifySuite(name: string, makeEnv: () => Promise<{ env: Record<s
     test('a LINE answer lost after acceptance is retried with the same key and not delivered twice', async () => {
       rig.line.script({ kind: 'acceptThenHang' });
       const n = await api<Row>(svc, 'POST', '/api/v1/notifications/test', { channel: 'line', recipient: ALICE_LINE });
-      const row = await until('sent', async () => {
-        const r = (await api<Row>(svc, 'GET', `/api/v1/notifications/${n.body.id}`)).body;
-        return r.status === 'sent' ? r : undefined;
-      }, 30_000);
+      const row = await until(
+        'sent',
+        async () => {
+          const r = (await api<Row>(svc, 'GET', `/api/v1/notifications/${n.body.id}`)).body;
+          return r.status === 'sent' ? r : undefined;
+        },
+        30_000,
+      );
       assert.ok(row.attempts >= 2);
-      assert.deepEqual(rig.line.attempts.filter((x) => x.retryKey === n.body.id).map((x) => x.outcome), ['hung', 409]);
+      assert.deepEqual(
+        rig.line.attempts.filter((x) => x.retryKey === n.body.id).map((x) => x.outcome),
+        ['hung', 409],
+      );
       assert.equal(rig.line.deliveries.filter((d) => d.retryKey === n.body.id).length, 1);
     });
 
@@ -211,9 +233,15 @@ export function notifySuite(name: string, makeEnv: () => Promise<{ env: Record<s
       const bob = (await api<{ lineUserId: string; lineFollowing: boolean }>(svc, 'GET', '/api/v1/owners/bob')).body;
       assert.equal(bob.lineUserId, BOB_LINE);
       assert.equal(bob.lineFollowing, true);
-      assert.ok(rig.line.deliveries.some((d) => d.endpoint === 'reply'), 'the bot confirmed the link');
+      assert.ok(
+        rig.line.deliveries.some((d) => d.endpoint === 'reply'),
+        'the bot confirmed the link',
+      );
       // The code works once.
-      assert.equal((await post(event('message', { replyToken: rig.line.issueReplyToken(), message: { type: 'text', id: '2', text: link.body.code } }))).status, 200);
+      assert.equal(
+        (await post(event('message', { replyToken: rig.line.issueReplyToken(), message: { type: 'text', id: '2', text: link.body.code } }))).status,
+        200,
+      );
       assert.equal((await api<{ lineUserId: string }>(svc, 'GET', '/api/v1/owners/bob')).body.lineUserId, BOB_LINE);
 
       assert.equal((await post(event('unfollow', {}))).status, 200);

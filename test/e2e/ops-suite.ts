@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess,spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { textImage } from '../helpers/images.js';
-import { type ApiFile,getFile, upload } from '../helpers/service.js';
+import { type ApiFile, getFile, upload } from '../helpers/service.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 
@@ -53,13 +53,21 @@ export function opsSuite(name: string, make: () => Promise<OpsTarget>): void {
     const workers: Proc[] = [];
 
     const spawnService = (role: 'api' | 'worker'): Proc => {
-      const child = spawn(process.execPath, [CLI, 'start', '--role', role], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'start', '--role', role], {
+        env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const proc: Proc = { child, exited: new Promise((r) => child.on('exit', (code) => r(code))), output: '' };
       child.stdout.on('data', (d: Buffer) => (proc.output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (proc.output += d.toString()));
       return proc;
     };
-    const started = (p: Proc) => waitFor('a process to start', 60_000, async () => /nightshift started/.test(p.output) || (p.child.exitCode !== null ? Promise.reject(new Error(p.output)) : false));
+    const started = (p: Proc) =>
+      waitFor(
+        'a process to start',
+        60_000,
+        async () => /nightshift started/.test(p.output) || (p.child.exitCode !== null ? Promise.reject(new Error(p.output)) : false),
+      );
     const stop = async (p: Proc) => {
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
       await p.exited;
@@ -156,7 +164,9 @@ export function opsSuite(name: string, make: () => Promise<OpsTarget>): void {
       const res = await fetch(`${apiUrl}/api/v1/schedules/cleanup-stuck/run`, { method: 'POST' });
       assert.equal(res.status, 202);
       await waitFor('the cleanup run to finish', 30_000, async () => {
-        const { items } = (await (await fetch(`${apiUrl}/api/v1/schedules`)).json()) as { items: Array<{ name: string; lastRun: { status: string; occurrence: string } | null }> };
+        const { items } = (await (await fetch(`${apiUrl}/api/v1/schedules`)).json()) as {
+          items: Array<{ name: string; lastRun: { status: string; occurrence: string } | null }>;
+        };
         const run = items.find((s) => s.name === 'cleanup-stuck')?.lastRun;
         return run?.occurrence.startsWith('manual:') && run.status === 'succeeded';
       });
@@ -179,7 +189,10 @@ export function opsSuite(name: string, make: () => Promise<OpsTarget>): void {
       const r = await cli(['doctor', '--json'], { SMTP_URL: 'smtp://127.0.0.1:1', MAIL_FROM: 'ops@example.com', SMTP_TIMEOUT_MS: '2000' });
       assert.equal(r.code, 3, r.stderr);
       const checks = JSON.parse(r.stdout) as Array<{ key: string; ok: boolean }>;
-      assert.deepEqual(checks.filter((c) => !c.ok).map((c) => c.key), ['SMTP_URL']);
+      assert.deepEqual(
+        checks.filter((c) => !c.ok).map((c) => c.key),
+        ['SMTP_URL'],
+      );
       assert.ok(checks.some((c) => c.key !== 'SMTP_URL' && c.ok));
     });
   });

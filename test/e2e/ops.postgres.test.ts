@@ -1,6 +1,6 @@
 import { describe } from 'node:test';
 
-import { createTempDir, createTempPgDatabase,SKIP_NO_POSTGRES } from '../helpers/env.js';
+import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { opsSuite } from './ops-suite.js';
 
 if (SKIP_NO_POSTGRES) describe('operating nightshift on PostgreSQL', { skip: SKIP_NO_POSTGRES }, () => {});

@@ -138,7 +138,10 @@ export function pipelineSuite(name: string, makeEnv: () => Promise<{ env: Record
     test('an OCR attempt past its hard limit is terminated, every retry runs on a new worker, and nothing of it is kept', async () => {
       const before = stepPoolStats().ocr;
       // Far more than 4 s of recognition, so every attempt is stopped while it runs (a worker start-up fits in the limit).
-      const dense = await linesImage(Array.from({ length: 150 }, (_, i) => `line ${i} of a long dense page of text that takes a while to read, twice over`), { fontSize: 18, width: 1600 });
+      const dense = await linesImage(
+        Array.from({ length: 150 }, (_, i) => `line ${i} of a long dense page of text that takes a while to read, twice over`),
+        { fontSize: 18, width: 1600 },
+      );
       const up = await upload(svc.url, dense, 'dense.png');
       const file = await waitForFinal(svc.url, up.body.id, 120_000);
       assert.equal(file.status, 'failed');

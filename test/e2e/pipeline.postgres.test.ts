@@ -1,6 +1,6 @@
 import { describe } from 'node:test';
 
-import { SKIP_NO_POSTGRES, createTempDir, createTempPgDatabase } from '../helpers/env.js';
+import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { pipelineSuite } from './pipeline-suite.js';
 
 if (SKIP_NO_POSTGRES) describe('pipeline on PostgreSQL', { skip: SKIP_NO_POSTGRES }, () => {});

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import type { Config } from '../../src/config.js';
@@ -15,12 +15,7 @@ export interface ChildArgs {
   readonly jobMs?: number;
 }
 
-export type ChildMessage =
-  | { ready: true }
-  | { started: true }
-  | { done: true }
-  | { error: string }
-  | { ran: string; at: number; pid: number };
+export type ChildMessage = { ready: true } | { started: true } | { done: true } | { error: string } | { ran: string; at: number; pid: number };
 
 /** A forked child.js with helpers to wait for its messages; `kill()` is safe to call twice. */
 export interface Child {
@@ -50,7 +45,7 @@ export function forkChild(args: ChildArgs): Child {
       return new Promise((resolve, reject) => {
         const check = () => {
           const err = messages.find((m) => 'error' in m);
-          if (err) return done(() => reject(new Error(`child failed: ${(err as { error: string }).error}`)));
+          if (err) return done(() => reject(new Error(`child failed: ${err.error}`)));
           const hit = messages.find(predicate);
           if (hit) return done(() => resolve(hit));
         };

@@ -5,8 +5,8 @@
 //   enqueue — saves one due job (never starts Agenda, like an API process), then exits
 import { Agenda } from 'agenda';
 
-import { createLogger } from '../../src/logger.js';
 import { createEngineBackend } from '../../src/engine/backends.js';
+import { createLogger } from '../../src/logger.js';
 import type { ChildArgs, ChildMessage } from './child-protocol.js';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;

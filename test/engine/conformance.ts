@@ -5,8 +5,8 @@ import { computeJobState, constant, type JobParameters } from 'agenda';
 
 import { bulkRepository } from '../../src/engine/bulk.js';
 import { randomName } from '../helpers/env.js';
-import { forkChild, type Child } from './child-protocol.js';
-import { AgendaPool, RECOMMENDED, sleep, waitUntil, type EngineTarget } from './harness.js';
+import { type Child, forkChild } from './child-protocol.js';
+import { AgendaPool, type EngineTarget, RECOMMENDED, sleep, waitUntil } from './harness.js';
 
 /**
  * The engine conformance suite: the behaviour nightshift relies on from an Agenda backend,
@@ -63,9 +63,13 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
       assert.deepEqual(saved.skipDays, [0, 6]);
       assert.equal(saved.fork, true);
       assert.equal(saved.disabled, false);
-      for (const [field, expected] of [['nextRunAt', nextRunAt], ['startDate', startDate], ['endDate', endDate]] as const) {
+      for (const [field, expected] of [
+        ['nextRunAt', nextRunAt],
+        ['startDate', startDate],
+        ['endDate', endDate],
+      ] as const) {
         assert.ok(saved[field] instanceof Date, `${field} is a Date`);
-        assert.equal((saved[field] as Date).getTime(), expected.getTime(), field);
+        assert.equal(saved[field].getTime(), expected.getTime(), field);
       }
 
       const t = Date.now();
@@ -83,7 +87,7 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
       const after = (await agenda.db.getJobById(id))!;
       for (const field of ['lockedAt', 'lastRunAt', 'lastFinishedAt', 'failedAt'] as const) {
         assert.ok(after[field] instanceof Date, `${field} is a Date`);
-        assert.equal(after[field]!.getTime(), state[field]!.getTime(), field);
+        assert.equal(after[field].getTime(), state[field]!.getTime(), field);
       }
       assert.equal(after.failCount, 2);
       assert.equal(after.failReason, 'boom');
@@ -104,10 +108,16 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
       await agenda.create(jobName, { k: 1, v: 'second' }).unique({ 'data.k': 1 }).save();
       await agenda.create(jobName, { k: 2, v: 'other key' }).unique({ 'data.k': 2 }).save();
       assert.equal(await count(jobName), 2);
-      assert.deepEqual((await agenda.queryJobs({ name: jobName, data: { k: 1 } })).jobs.map((j) => j.data), [{ k: 1, v: 'second' }]);
+      assert.deepEqual(
+        (await agenda.queryJobs({ name: jobName, data: { k: 1 } })).jobs.map((j) => j.data),
+        [{ k: 1, v: 'second' }],
+      );
 
       await agenda.create(jobName, { k: 1, v: 'ignored' }).unique({ 'data.k': 1 }, { insertOnly: true }).save();
-      assert.deepEqual((await agenda.queryJobs({ name: jobName, data: { k: 1 } })).jobs.map((j) => j.data), [{ k: 1, v: 'second' }]);
+      assert.deepEqual(
+        (await agenda.queryJobs({ name: jobName, data: { k: 1 } })).jobs.map((j) => j.data),
+        [{ k: 1, v: 'second' }],
+      );
 
       const debounced = randomName('debounce');
       const first = await agenda.nowDebounced(debounced, { n: 1, key: 'x' }, { 'data.key': 'x' }, 500);
@@ -156,7 +166,14 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
       // The repository call itself, raced from two connections.
       const [x, y] = [await pool.make(), await pool.make()];
       const direct = randomName('direct');
-      await Promise.all(Array.from({ length: 40 }, () => x.create(direct, {}).schedule(new Date(Date.now() - 1000)).save()));
+      await Promise.all(
+        Array.from({ length: 40 }, () =>
+          x
+            .create(direct, {})
+            .schedule(new Date(Date.now() - 1000))
+            .save(),
+        ),
+      );
       const claimed: string[] = [];
       const claim = async (a: typeof x) => {
         for (;;) {
@@ -231,7 +248,10 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
       agenda.define(jobName, async () => {
         runs += 1;
       });
-      await agenda.create(jobName, {}).schedule(new Date(Date.now() - 1000)).save();
+      await agenda
+        .create(jobName, {})
+        .schedule(new Date(Date.now() - 1000))
+        .save();
       assert.equal(await agenda.disable({ name: jobName }), 1);
       await agenda.start();
       await sleep(600);
@@ -285,7 +305,10 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
     it('records the locking worker in lastModifiedBy, so its locks can be released by name', async () => {
       const jobName = randomName('owned');
       const a = await pool.make({ name: 'worker-a' });
-      await a.create(jobName, {}).schedule(new Date(Date.now() - 1000)).save();
+      await a
+        .create(jobName, {})
+        .schedule(new Date(Date.now() - 1000))
+        .save();
       const locked = await a.db.getNextJobToRun(jobName, new Date(), new Date(Date.now() - 600_000), undefined, { lastModifiedBy: 'worker-a' });
       assert.ok(locked?.lockedAt);
       const row = (await a.queryJobs({ name: jobName, state: 'running' })).jobs[0]!;
@@ -330,7 +353,10 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
       const completed = await make(beta, {}, null);
       await agenda.db.saveJobState({ ...completed, lastRunAt: new Date(now - 500), lastFinishedAt: new Date(now - 400) }, undefined);
       const failed = await make(beta, {}, null);
-      await agenda.db.saveJobState({ ...failed, lastRunAt: new Date(now - 500), lastFinishedAt: new Date(now - 400), failedAt: new Date(now - 400), failCount: 1, failReason: 'x' }, undefined);
+      await agenda.db.saveJobState(
+        { ...failed, lastRunAt: new Date(now - 500), lastFinishedAt: new Date(now - 400), failedAt: new Date(now - 400), failCount: 1, failReason: 'x' },
+        undefined,
+      );
       const repeating = agenda.create(beta, {}).repeatEvery('1 hour');
       await repeating.save();
       const paused = await make(beta, {}, new Date(now + 60_000));
@@ -338,8 +364,10 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
 
       const names = [alpha, beta];
       const ids = (state: Parameters<typeof agenda.queryJobs>[0]) => agenda.queryJobs({ names, ...state }).then((r) => r.jobs.map((j) => String(j._id)).sort());
-      const expectState = async (state: 'queued' | 'scheduled' | 'running' | 'completed' | 'failed' | 'repeating' | 'paused', expected: (JobParameters | undefined)[]) =>
-        assert.deepEqual(await ids({ state }), expected.map((j) => String(j!._id)).sort(), state);
+      const expectState = async (
+        state: 'queued' | 'scheduled' | 'running' | 'completed' | 'failed' | 'repeating' | 'paused',
+        expected: (JobParameters | undefined)[],
+      ) => assert.deepEqual(await ids({ state }), expected.map((j) => String(j!._id)).sort(), state);
       await expectState('queued', [queued]);
       await expectState('scheduled', [scheduled, paused]);
       await expectState('running', [running]);
@@ -358,7 +386,11 @@ export function runEngineConformance(name: string, setup: () => Promise<EngineTa
 
       const page = await agenda.queryJobs({ name: alpha, sort: { nextRunAt: 'asc' }, skip: 1, limit: 1 });
       assert.equal(page.total, 3);
-      assert.deepEqual(page.jobs.map((j) => String(j._id)), [String(queued._id)], 'second by nextRunAt: running(-2s), queued(-1s), scheduled');
+      assert.deepEqual(
+        page.jobs.map((j) => String(j._id)),
+        [String(queued._id)],
+        'second by nextRunAt: running(-2s), queued(-1s), scheduled',
+      );
 
       const overview = await agenda.getJobsOverview();
       assert.deepEqual(

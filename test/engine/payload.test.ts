@@ -6,7 +6,13 @@ import { startTestService } from '../helpers/service.js';
 
 test('a malformed payload fails the attempt for good, naming the job and the field', { timeout: 60_000 }, async () => {
   const tmp = await createTempDir();
-  const svc = await startTestService({ DATA_DIR: tmp.dir, DATABASE_URL: '', STORAGE_URL: '', JOB_QUOTA_CHECK_ATTEMPTS: '5', JOB_QUOTA_CHECK_BACKOFF_MS: '100' });
+  const svc = await startTestService({
+    DATA_DIR: tmp.dir,
+    DATABASE_URL: '',
+    STORAGE_URL: '',
+    JOB_QUOTA_CHECK_ATTEMPTS: '5',
+    JOB_QUOTA_CHECK_BACKOFF_MS: '100',
+  });
   try {
     // What a hand-edited row or an old producer could leave: the schema says owner is a string.
     await svc.engine.enqueue('quota-check', { owner: 42 } as unknown as { owner: string });

@@ -23,7 +23,9 @@ export async function photoLike(width = 1600, height = 1200): Promise<Buffer> {
       raw[i + 2] = Math.min(255, (((x + y) / (width + height)) * 220 + n) | 0);
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
 }
 
 /**

@@ -266,11 +266,7 @@ export async function startLineServer(options: { token?: string } = {}): Promise
       if (!UUID.test(retryKey)) return answer(400, { message: "The value for the 'X-Line-Retry-Key' header is invalid" });
       const prior = accepted.get(retryKey);
       if (prior) {
-        return answer(
-          409,
-          { message: 'The retry key is already accepted', sentMessages: prior.sent },
-          { 'x-line-accepted-request-id': prior.requestId },
-        );
+        return answer(409, { message: 'The retry key is already accepted', sentMessages: prior.sent }, { 'x-line-accepted-request-id': prior.requestId });
       }
     }
 

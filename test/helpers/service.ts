@@ -1,7 +1,7 @@
 import type { Role } from '../../src/config.js';
-import { loadConfig } from '../../src/registry.js';
 import { createLogger } from '../../src/logger.js';
-import { startService, type Service } from '../../src/service.js';
+import { loadConfig } from '../../src/registry.js';
+import { type Service, startService } from '../../src/service.js';
 
 /** Start a real nightshift in this process on a random loopback port. */
 export async function startTestService(env: Record<string, string | undefined>, role: Role = 'all'): Promise<Service & { url: string }> {

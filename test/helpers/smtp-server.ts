@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerError } from 'smtp-server';
 
 /** One mail the server accepted, parsed back, with the SMTP envelope it came with. */

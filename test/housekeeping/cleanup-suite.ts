@@ -6,21 +6,21 @@ import { after, before, test } from 'node:test';
 import { Agenda } from 'agenda';
 
 import cleanupStuck from '../../jobs/cleanup-stuck.js';
+import { createBlobStore } from '../../src/blobs/index.js';
+import type { BlobStore } from '../../src/blobs/types.js';
 import { purgeOrphanBlobs } from '../../src/cleanup/blobs.js';
 import { LOST_AFTER_MS, requeueLostWork } from '../../src/cleanup/lost.js';
 import { recoverStuckSteps } from '../../src/cleanup/stuck.js';
-import { createBlobStore } from '../../src/blobs/index.js';
-import type { BlobStore } from '../../src/blobs/types.js';
 import type { Config } from '../../src/config.js';
-import { createMaintenance } from '../../src/engine/maintenance.js';
-import { isStep } from '../../src/pipeline/step.js';
-import { loadConfig, registry } from '../../src/registry.js';
 import { createEngineBackend, type EngineBackend } from '../../src/engine/backends.js';
-import { lockLifetimeMs, type JobContext, type JobServices } from '../../src/engine/job.js';
+import { type JobContext, type JobServices, lockLifetimeMs } from '../../src/engine/job.js';
+import { createMaintenance } from '../../src/engine/maintenance.js';
 import { createLogger } from '../../src/logger.js';
 import type { NotifyHub } from '../../src/notify/hub.js';
-import { createStore } from '../../src/store/index.js';
+import { isStep } from '../../src/pipeline/step.js';
+import { loadConfig, registry } from '../../src/registry.js';
 import { engineDatabase } from '../../src/service.js';
+import { createStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { createTempDir } from '../helpers/env.js';
 
@@ -104,10 +104,14 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
   });
 
   test('work whose job was lost is enqueued again; work with a live job is left alone', async () => {
-    const upload = (id: string) => store.createFile({ id, owner: 'ann', filename: `${id}.png`, contentType: 'image/png', size: 10, blobKey: `originals/${id}` });
+    const upload = (id: string) =>
+      store.createFile({ id, owner: 'ann', filename: `${id}.png`, contentType: 'image/png', size: 10, blobKey: `originals/${id}` });
     await upload('u-lost');
     await upload('u-live');
-    await agenda.create('process-file', { fileId: 'u-live' }).schedule(new Date(Date.now() + 3_600_000)).save();
+    await agenda
+      .create('process-file', { fileId: 'u-live' })
+      .schedule(new Date(Date.now() + 3_600_000))
+      .save();
     for (const id of ['p-lost', 'p-live']) {
       await upload(id);
       await store.startProcessing(id, 'image/png', [
@@ -116,7 +120,10 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
         { name: 'ocr', status: 'skipped' },
       ]);
     }
-    await agenda.create('analyze', { fileId: 'p-live' }).schedule(new Date(Date.now() + 3_600_000)).save();
+    await agenda
+      .create('analyze', { fileId: 'p-live' })
+      .schedule(new Date(Date.now() + 3_600_000))
+      .save();
     // A finished process-file job does not count as live (a reprocess cut short before its enqueue).
     const done = agenda.create('process-file', { fileId: 'u-lost' });
     done.attrs.nextRunAt = null;
@@ -127,7 +134,10 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
     const soon = await requeueLostWork(services, new Date(Date.now() + 60_000), log);
     assert.equal(soon, 0, 'work younger than the grace period is left alone');
     const n = await requeueLostWork(services, new Date(Date.now() + 2 * LOST_AFTER_MS), log);
-    const mine = enqueued.filter((e) => /^[up]-/.test(e.fileId)).map((e) => `${e.name}:${e.fileId}`).sort();
+    const mine = enqueued
+      .filter((e) => /^[up]-/.test(e.fileId))
+      .map((e) => `${e.name}:${e.fileId}`)
+      .sort();
     assert.deepEqual(mine, ['analyze:p-lost', 'process-file:u-lost']);
     assert.ok(n >= 2);
   });
@@ -165,7 +175,16 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
       services: { ...services, config: loadConfig({ DATA_DIR: tmp.dir, RETENTION_JOBS_DAYS: '1' }) },
     } satisfies JobContext<'cleanup-stuck'>;
     const counts = (await (cleanupStuck.handler(ctx) as Promise<unknown>)) as Record<string, number>;
-    assert.deepEqual(Object.keys(counts).sort(), ['blobsPurged', 'failedStuck', 'jobsPurged', 'locksReleased', 'lostRequeued', 'notificationsPurged', 'reEnqueued', 'runsPurged']);
+    assert.deepEqual(Object.keys(counts).sort(), [
+      'blobsPurged',
+      'failedStuck',
+      'jobsPurged',
+      'locksReleased',
+      'lostRequeued',
+      'notificationsPurged',
+      'reEnqueued',
+      'runsPurged',
+    ]);
     assert.equal(counts.runsPurged, 0, 'a run of today is kept');
     // Claiming again: a finished occurrence is never run twice; a failed one may be retried.
     assert.equal(await store.runs.begin({ job: 'cleanup-stuck', occurrence: 'old', worker: 'w2', staleBefore: new Date() }), false);

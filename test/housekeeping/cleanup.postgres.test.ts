@@ -1,6 +1,6 @@
 import { describe } from 'node:test';
 
-import { SKIP_NO_POSTGRES, createTempPgDatabase } from '../helpers/env.js';
+import { createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { cleanupSuite } from './cleanup-suite.js';
 
 describe('cleanup-stuck on PostgreSQL', { skip: SKIP_NO_POSTGRES }, () => {

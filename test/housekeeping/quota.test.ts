@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { checkOwnerQuota, nextAlerts } from '../../src/quota.js';
 import { createLogger } from '../../src/logger.js';
-import { createHub } from '../../src/notify/hub.js';
+import { scheduleDelivery } from '../../src/notify/delivery.js';
 import type { NotifyHub } from '../../src/notify/hub.js';
+import { createHub } from '../../src/notify/hub.js';
+import { checkOwnerQuota, nextAlerts } from '../../src/quota.js';
 import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { startTestService, upload } from '../helpers/service.js';
-import { scheduleDelivery } from '../../src/notify/delivery.js';
 
 const log = createLogger('silent');
 
@@ -63,7 +63,14 @@ function suite(kind: 'sqlite' | 'postgres', skip: string | false) {
 
     const addBytes = async (size: number) => {
       n++;
-      await service.store.createFile({ id: `q-${n}`, owner: 'q', filename: `f${n}.bin`, contentType: 'application/octet-stream', size, blobKey: `originals/q-${n}` });
+      await service.store.createFile({
+        id: `q-${n}`,
+        owner: 'q',
+        filename: `f${n}.bin`,
+        contentType: 'application/octet-stream',
+        size,
+        blobKey: `originals/q-${n}`,
+      });
     };
     const check = () => checkOwnerQuota({ store: service.store, notify }, 'q', undefined, log);
     const setQuota = (quotaBytes: number) => service.store.owners.upsert('q', { quotaBytes });

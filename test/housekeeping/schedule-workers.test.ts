@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { occurrenceOf } from '../../src/schedules/runs.js';
 import { createStore } from '../../src/store/index.js';
-import type { Config } from '../../src/config.js';
-import { SKIP_NO_POSTGRES, createTempDir, createTempPgDatabase } from '../helpers/env.js';
+import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import type { WorkerMessage } from './fixtures/schedule-worker.js';
 
 const EVERY = '*/2 * * * * *';
@@ -48,7 +48,7 @@ function startWorker(env: NodeJS.ProcessEnv): Worker {
         };
         const check = () => {
           const failed = messages.find((m) => 'error' in m);
-          if (failed) return finish(new Error(`worker failed: ${(failed as { error: string }).error}`));
+          if (failed) return finish(new Error(`worker failed: ${failed.error}`));
           if (messages.some(pred)) finish();
         };
         listeners.add(check);
@@ -92,7 +92,10 @@ async function twoWorkers(databaseUrl: string, dataDir: string, database: Config
   }
   assert.ok(perOccurrence.size >= 3, `at least 3 occurrences ran in ${RUN_MS} ms, got ${perOccurrence.size}`);
   for (const [occ, n] of perOccurrence) assert.equal(n, 1, `occurrence ${occ} ran ${n} times`);
-  assert.ok(starts.every((s) => s.ran === 'cleanup-stuck'), 'disabled schedules never ran');
+  assert.ok(
+    starts.every((s) => s.ran === 'cleanup-stuck'),
+    'disabled schedules never ran',
+  );
 
   const store = await createStore(database, { log: createLogger('silent') });
   try {

@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 import { Agenda } from 'agenda';
 
-import { loadConfig, registry } from '../../src/registry.js';
 import { createEngineBackend } from '../../src/engine/backends.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { loadConfig, registry } from '../../src/registry.js';
 import { occurrenceOf } from '../../src/schedules/runs.js';
 import { parseSchedules } from '../../src/schedules/spec.js';
 import { findScheduleJob, syncSchedules } from '../../src/schedules/sync.js';
@@ -34,13 +34,16 @@ describe('schedule config', () => {
   });
 
   test('overrides: cron with timezone, milliseconds, human interval, off', () => {
-    const s = parseSchedules({
-      SCHEDULE_CLEANUP_STUCK: '30 2 * * *',
-      SCHEDULE_CLEANUP_STUCK_TIMEZONE: 'Asia/Tokyo',
-      SCHEDULE_QUOTA_CHECK: '90000',
-      SCHEDULE_DAILY_SUMMARY: 'off',
-      SCHEDULE_TIMEZONE: 'Europe/Paris',
-    }, registry.jobs);
+    const s = parseSchedules(
+      {
+        SCHEDULE_CLEANUP_STUCK: '30 2 * * *',
+        SCHEDULE_CLEANUP_STUCK_TIMEZONE: 'Asia/Tokyo',
+        SCHEDULE_QUOTA_CHECK: '90000',
+        SCHEDULE_DAILY_SUMMARY: 'off',
+        SCHEDULE_TIMEZONE: 'Europe/Paris',
+      },
+      registry.jobs,
+    );
     assert.deepEqual(
       s.map((x) => [x.job, x.every, x.timezone]),
       [
@@ -95,7 +98,10 @@ describe('schedules in Agenda (SQLite)', () => {
       const first = parseSchedules({ SCHEDULE_CLEANUP_STUCK: '0 * * * *', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' }, registry.jobs);
       assert.equal((await syncSchedules(agenda, first, log))['cleanup-stuck'], 'created');
       assert.equal((await syncSchedules(agenda, first, log))['cleanup-stuck'], 'unchanged');
-      const changed = parseSchedules({ SCHEDULE_CLEANUP_STUCK: '30 * * * *', SCHEDULE_TIMEZONE: 'Asia/Tokyo', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' }, registry.jobs);
+      const changed = parseSchedules(
+        { SCHEDULE_CLEANUP_STUCK: '30 * * * *', SCHEDULE_TIMEZONE: 'Asia/Tokyo', SCHEDULE_DAILY_SUMMARY: 'off', SCHEDULE_QUOTA_CHECK: 'off' },
+        registry.jobs,
+      );
       assert.equal((await syncSchedules(agenda, changed, log))['cleanup-stuck'], 'updated');
       const { jobs } = await agenda.queryJobs({ name: 'cleanup-stuck' });
       assert.equal(jobs.length, 1, 'never a second job');
@@ -153,7 +159,10 @@ describe('schedules in Agenda (SQLite)', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     child.send('stop');
     await exited;
-    assert.equal(messages.find((m) => 'error' in m), undefined);
+    assert.equal(
+      messages.find((m) => 'error' in m),
+      undefined,
+    );
     assert.equal(messages.filter((m) => 'ran' in m).length, 1, 'one run for five missed occurrences');
 
     const store = await createStore({ kind: 'sqlite', path }, { log });

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 
 import { loadConfig } from '../../src/registry.js';
-import { startService, type Service } from '../../src/service.js';
+import { type Service, startService } from '../../src/service.js';
 import { everySeconds, statsLine } from '../../src/stats.js';
 import { createTempDir } from '../helpers/env.js';
 import { upload, waitForFinal } from '../helpers/service.js';
@@ -37,7 +37,14 @@ describe('stats line', () => {
 
     before(async () => {
       tmp = await createTempDir();
-      const config = loadConfig({ DATA_DIR: tmp.dir, PORT: '0', LOG_LEVEL: 'info', POLL_INTERVAL_MS: '200', STATS_INTERVAL_SECONDS: '1', DATABASE_URL: `sqlite:${join(tmp.dir, 'ns.db')}` });
+      const config = loadConfig({
+        DATA_DIR: tmp.dir,
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        POLL_INTERVAL_MS: '200',
+        STATS_INTERVAL_SECONDS: '1',
+        DATABASE_URL: `sqlite:${join(tmp.dir, 'ns.db')}`,
+      });
       const sink = new Writable({
         write(chunk: Buffer, _enc, done) {
           for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as (typeof lines)[number]);

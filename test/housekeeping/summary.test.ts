@@ -4,18 +4,18 @@ import { after, before, describe, test } from 'node:test';
 
 import sharp from 'sharp';
 
+import type { JobServices } from '../../src/engine/job.js';
+import { createLogger } from '../../src/logger.js';
+import { scheduleDelivery } from '../../src/notify/delivery.js';
+import { createHub } from '../../src/notify/hub.js';
+import { openPostgres, openSqlite } from '../../src/store/connect.js';
 import { runDailySummary } from '../../src/summary/run.js';
 import { dueWindow, summaryWindow } from '../../src/summary/time.js';
 import { localDate, zonedInstant } from '../../src/timezone.js';
-import type { JobServices } from '../../src/engine/job.js';
-import { createLogger } from '../../src/logger.js';
-import { createHub } from '../../src/notify/hub.js';
-import { openPostgres, openSqlite } from '../../src/store/connect.js';
 import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { startTestService } from '../helpers/service.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
-import { seedSqlFiles, type SeedFile } from '../store/seed.js';
-import { scheduleDelivery } from '../../src/notify/delivery.js';
+import { type SeedFile, seedSqlFiles } from '../store/seed.js';
 
 const log = createLogger('silent');
 const H = 3_600_000;
@@ -30,7 +30,7 @@ describe('summary time windows', () => {
     assert.equal(w.to.getTime() - w.from.getTime(), 23 * H);
   });
 
-  test('the due summary is today\'s after the local time, yesterday\'s before it', () => {
+  test("the due summary is today's after the local time, yesterday's before it", () => {
     const before9 = new Date('2026-01-09T23:30:00Z'); // 08:30 in Tokyo on the 10th
     const after9 = new Date('2026-01-10T00:30:00Z'); // 09:30 in Tokyo
     assert.equal(dueWindow(before9, '09:00', 'Asia/Tokyo').date, '2026-01-09');
@@ -84,7 +84,15 @@ function suite(kind: Kind, skip: string | false) {
         schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
         log,
       });
-      services = { config, store: service.store, blobs: service.blobs, enqueue: service.engine.enqueue, notify, maintenance: service.engine.maintenance, steps: [] };
+      services = {
+        config,
+        store: service.store,
+        blobs: service.blobs,
+        enqueue: service.engine.enqueue,
+        notify,
+        maintenance: service.engine.maintenance,
+        steps: [],
+      };
 
       await service.store.owners.upsert('alice', { email: 'alice@example.com', timezone: 'Asia/Tokyo', quotaBytes: 10_000 });
       await service.store.owners.upsert('bob', { timezone: 'UTC' });

@@ -39,7 +39,10 @@ const WORDS = ['NIGHTSHIFT', 'CONTAINER', 'WORKS'];
 
 /** podman and its flags for this host, from the same file build-offline.sh uses. */
 function podmanFlags(): { podman: string[]; run: string[] } {
-  const out = spawnSync('bash', ['-c', '. docker/podman.sh; printf "%s\\n" "${PODMAN[@]}"; echo --; printf "%s\\n" "${PODMAN_RUN_FLAGS[@]}"'], { cwd: root, encoding: 'utf8' });
+  const out = spawnSync('bash', ['-c', '. docker/podman.sh; printf "%s\\n" "${PODMAN[@]}"; echo --; printf "%s\\n" "${PODMAN_RUN_FLAGS[@]}"'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   assert.equal(out.status, 0, out.stderr);
   const [podman = '', run = ''] = out.stdout.trim().split('\n--\n');
   return { podman: podman.split('\n'), run: run.split('\n') };
@@ -84,24 +87,27 @@ const log = (line: string) => process.stdout.write(`image: ${line}\n`);
 describe('the nightshift image', { skip: SKIP }, () => {
   const containers: string[] = [];
 
-  before(async () => {
-    const logFile = join(tmpdir(), `nightshift-image-build-${process.pid}.log`);
-    const started = Date.now();
-    const child = spawn('bash', [join(root, 'docker', 'build-offline.sh'), TAG], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    const sink = createWriteStream(logFile);
-    child.stdout.pipe(sink);
-    child.stderr.pipe(sink);
-    // The script's own lines (base reused or made, how long) are worth seeing as they come.
-    child.stdout.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n')) if (line.startsWith('build-offline:')) log(line);
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    if (code !== 0) {
-      const tail = (await readFile(logFile, 'utf8')).split('\n').slice(-40).join('\n');
-      throw new Error(`docker/build-offline.sh exited ${code} (log: ${logFile}):\n${tail}`);
-    }
-    log(`build: ${((Date.now() - started) / 1000).toFixed(0)} s (log: ${logFile})`);
-  }, { timeout: 1_800_000 });
+  before(
+    async () => {
+      const logFile = join(tmpdir(), `nightshift-image-build-${process.pid}.log`);
+      const started = Date.now();
+      const child = spawn('bash', [join(root, 'docker', 'build-offline.sh'), TAG], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const sink = createWriteStream(logFile);
+      child.stdout.pipe(sink);
+      child.stderr.pipe(sink);
+      // The script's own lines (base reused or made, how long) are worth seeing as they come.
+      child.stdout.on('data', (d: Buffer) => {
+        for (const line of d.toString().split('\n')) if (line.startsWith('build-offline:')) log(line);
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      if (code !== 0) {
+        const tail = (await readFile(logFile, 'utf8')).split('\n').slice(-40).join('\n');
+        throw new Error(`docker/build-offline.sh exited ${code} (log: ${logFile}):\n${tail}`);
+      }
+      log(`build: ${((Date.now() - started) / 1000).toFixed(0)} s (log: ${logFile})`);
+    },
+    { timeout: 1_800_000 },
+  );
 
   after(() => {
     for (const name of containers) podman('rm', '--force', '--time', '0', name);
@@ -128,7 +134,10 @@ describe('the nightshift image', { skip: SKIP }, () => {
     const port = await freePort();
     const name = `nightshift-itest-${label}-${randomBytes(3).toString('hex')}`;
     containers.push(name);
-    const envArgs = Object.entries({ API_TOKEN: TOKEN, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const envArgs = Object.entries({ API_TOKEN: TOKEN, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env }).flatMap(([k, v]) => [
+      '-e',
+      `${k}=${v}`,
+    ]);
     // The health check's interval needs systemd timers; the test runs the check itself below.
     const run = podman('run', '-d', '--name', name, ...flags.run, '--health-interval', 'disable', ...envArgs, TAG);
     assert.equal(run.status, 0, run.stderr);

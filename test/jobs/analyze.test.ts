@@ -6,11 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 
 import { step as analyzeStep } from '../../jobs/analyze.js';
-import { closeStepPools } from '../../jobs/lib/pools.js';
 import { analyzeImage, warmAnalyze } from '../../jobs/lib/analyze.js';
 import { loadCustomModel, writeModelDir } from '../../jobs/lib/custom-model.js';
-import { dominantColours, hashDistance, laplacianVariance } from '../../jobs/lib/facts.js';
 import type { RgbImage } from '../../jobs/lib/facts.js';
+import { dominantColours, hashDistance, laplacianVariance } from '../../jobs/lib/facts.js';
+import { closeStepPools } from '../../jobs/lib/pools.js';
 import { loadTf } from '../../jobs/lib/tf.js';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
 import { photoLike, pngBomb, truncatedJpeg } from '../fixtures/images.js';
@@ -41,10 +41,7 @@ describe('analyze', () => {
   test('labels with scores from the bundled model, plus image facts, on the wasm backend', async () => {
     const result = await analyzeImage(photo, limits);
     assert.equal(result.backend, 'wasm');
-    assert.deepEqual(
-      result.labels.map((l) => l.label).sort(),
-      ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'],
-    );
+    assert.deepEqual(result.labels.map((l) => l.label).sort(), ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
     assert.ok(result.labels.every((l) => l.source === 'nsfw' && l.score >= 0 && l.score <= 1));
     const total = result.labels.reduce((s, l) => s + l.score, 0);
     assert.ok(Math.abs(total - 1) < 0.01, `scores sum to ${total}`);
@@ -60,7 +57,15 @@ describe('analyze', () => {
 
   test('facts: dominant colours, sharpness and the perceptual hash behave', async () => {
     const twoColours = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#ff0000' } })
-      .composite([{ input: await sharp({ create: { width: 100, height: 25, channels: 3, background: '#0000ff' } }).png().toBuffer(), left: 0, top: 0 }])
+      .composite([
+        {
+          input: await sharp({ create: { width: 100, height: 25, channels: 3, background: '#0000ff' } })
+            .png()
+            .toBuffer(),
+          left: 0,
+          top: 0,
+        },
+      ])
       .png()
       .toBuffer();
     assert.deepEqual(dominantColours(await rgbOf(twoColours)), [
@@ -85,20 +90,34 @@ describe('analyze', () => {
     const model = tf.sequential({
       layers: [tf.layers.globalAveragePooling2d({ inputShape: [16, 16, 3] }), tf.layers.dense({ units: 2, activation: 'softmax' })],
     });
-    model.layers[1]?.setWeights([tf.tensor2d([[10, -10], [0, 0], [-10, 10]]), tf.tensor1d([0, 0])]);
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      await writeModelDir(modelDir, artifacts);
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    model.layers[1]?.setWeights([
+      tf.tensor2d([
+        [10, -10],
+        [0, 0],
+        [-10, 10],
+      ]),
+      tf.tensor1d([0, 0]),
+    ]);
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        await writeModelDir(modelDir, artifacts);
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     model.dispose();
     await writeFile(join(modelDir, 'labels.txt'), 'reddish\nbluish\n');
 
-    const red = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#e01010' } }).png().toBuffer();
+    const red = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#e01010' } })
+      .png()
+      .toBuffer();
     const ctx = stepContext('analyze', testConfig(tmp.dir, { ANALYZE_MODEL_DIR: modelDir }), dirBlobStore(tmp.dir));
     const result = (await analyzeStep.run({ file: fileRecord('f1', 'red.png', red.length), bytes: red, ctx })) as Record<string, unknown>;
     const labels = result.labels as Array<{ label: string; score: number; source: string }>;
     const custom = labels.filter((l) => l.source === 'custom');
-    assert.deepEqual(custom.map((l) => l.label), ['reddish', 'bluish']);
+    assert.deepEqual(
+      custom.map((l) => l.label),
+      ['reddish', 'bluish'],
+    );
     assert.ok((custom[0]?.score ?? 0) > 0.9);
     assert.ok(labels.some((l) => l.source === 'nsfw'));
     assert.equal((await loadCustomModel(modelDir)).inputWidth, 16);
@@ -108,13 +127,18 @@ describe('analyze', () => {
     const dir = join(tmp.dir, 'bad-model');
     const { tf } = await loadTf();
     const model = tf.sequential({ layers: [tf.layers.globalAveragePooling2d({ inputShape: [8, 8, 3] }), tf.layers.dense({ units: 3 })] });
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      await writeModelDir(dir, artifacts);
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        await writeModelDir(dir, artifacts);
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     model.dispose();
     await writeFile(join(dir, 'labels.json'), JSON.stringify(['only', 'two']));
-    await assert.rejects(loadCustomModel(dir), (err) => errorCode(err) === ErrorCodes.MODEL_LOAD_FAILED && /3 scores but there are 2 labels/.test((err as Error).message));
+    await assert.rejects(
+      loadCustomModel(dir),
+      (err) => errorCode(err) === ErrorCodes.MODEL_LOAD_FAILED && /3 scores but there are 2 labels/.test((err as Error).message),
+    );
   });
 
   test('unreadable input fails with catalog codes before any inference', async () => {

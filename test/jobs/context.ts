@@ -11,10 +11,10 @@ import { buffer } from 'node:stream/consumers';
 
 import type { BlobInfo, BlobStore, PutOptions } from '../../src/blobs/types.js';
 import type { Config } from '../../src/config.js';
-import { loadConfig } from '../../src/registry.js';
 import type { JobContext } from '../../src/engine/job.js';
 import { ErrorCodes, NightshiftError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { loadConfig } from '../../src/registry.js';
 import type { FileRecord, StepName, Store } from '../../src/store/types.js';
 
 export function dirBlobStore(root: string): BlobStore {
@@ -110,7 +110,7 @@ export function stepContext<N extends StepName>(name: N, config: Config, blobs: 
     },
     jobId: `test-${name}`,
     name,
-    data: { fileId: 'f1' } as JobContext<N>['data'],
+    data: { fileId: 'f1' },
     attempt: 1,
     maxAttempts: 3,
     options: config.jobs[name],

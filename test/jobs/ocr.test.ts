@@ -3,18 +3,22 @@ import { after, describe, test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { step as ocrStep } from '../../jobs/ocr.js';
-import { OcrPool, decodeGrey, detectText, ocrImage, prepareForOcr } from '../../jobs/lib/ocr.js';
+import { decodeGrey, detectText, ocrImage, OcrPool, prepareForOcr } from '../../jobs/lib/ocr.js';
 import { resolveLangs } from '../../jobs/lib/ocr-langs.js';
 import { closeStepPools, stepPoolStats } from '../../jobs/lib/pools.js';
-import { StepSkipped } from '../../src/pipeline/step.js';
+import { step as ocrStep } from '../../jobs/ocr.js';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
+import { StepSkipped } from '../../src/pipeline/step.js';
 import { exifRotatedJpeg, photoLike, textImage, truncatedJpeg } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { dirBlobStore, fileRecord, stepContext, testConfig } from './context.js';
 
 const limits = { maxPixels: 100_000_000 };
-const words = (text: string) => text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+const words = (text: string) =>
+  text
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 
 /** Images the text check was not tuned on: each says whether it holds text. */
 async function heldBack(): Promise<Array<{ name: string; bytes: Buffer; text: boolean }>> {
@@ -22,15 +26,35 @@ async function heldBack(): Promise<Array<{ name: string; bytes: Buffer; text: bo
     .composite([{ input: await textImage(['Holiday 2024 Lisbon'], { fontSize: 40, width: 560 }), left: 120, top: 400 }])
     .jpeg()
     .toBuffer();
-  const inverted = await sharp(await textImage(['White text on a dark', 'background reads too'], { fontSize: 30 })).negate({ alpha: false }).png().toBuffer();
+  const inverted = await sharp(await textImage(['White text on a dark', 'background reads too'], { fontSize: 30 }))
+    .negate({ alpha: false })
+    .png()
+    .toBuffer();
   return [
     { name: 'photo 640×480', bytes: await photoLike(640, 480, 31), text: false },
     { name: 'photo 2000×1500', bytes: await photoLike(2000, 1500, 32), text: false },
     { name: 'photo png 300×300', bytes: await photoLike(300, 300, 33, 'png'), text: false },
     { name: 'exif-rotated halves', bytes: await exifRotatedJpeg(), text: false },
-    { name: 'flat grey', bytes: await sharp({ create: { width: 500, height: 400, channels: 3, background: '#777777' } }).png().toBuffer(), text: false },
-    { name: 'screenshot 14 px', bytes: await textImage(['File  Edit  View  Window  Help', 'Saved 3 minutes ago by alice'], { fontSize: 14, width: 420 }), text: true },
-    { name: 'receipt 24 lines', bytes: await textImage(Array.from({ length: 24 }, (_, i) => `Line ${i} coffee 3.20 EUR`), { fontSize: 22, width: 600 }), text: true },
+    {
+      name: 'flat grey',
+      bytes: await sharp({ create: { width: 500, height: 400, channels: 3, background: '#777777' } })
+        .png()
+        .toBuffer(),
+      text: false,
+    },
+    {
+      name: 'screenshot 14 px',
+      bytes: await textImage(['File  Edit  View  Window  Help', 'Saved 3 minutes ago by alice'], { fontSize: 14, width: 420 }),
+      text: true,
+    },
+    {
+      name: 'receipt 24 lines',
+      bytes: await textImage(
+        Array.from({ length: 24 }, (_, i) => `Line ${i} coffee 3.20 EUR`),
+        { fontSize: 22, width: 600 },
+      ),
+      text: true,
+    },
     { name: 'white on dark', bytes: inverted, text: true },
     { name: 'caption on a photo', bytes: onPhoto, text: true },
   ];
@@ -66,7 +90,10 @@ describe('ocr', () => {
   });
 
   test('text touching the image edge is read to its last word', async () => {
-    const edge = await sharp(await textImage(['Invoice 4821 paid'], { fontSize: 32, width: 500 })).trim().png().toBuffer();
+    const edge = await sharp(await textImage(['Invoice 4821 paid'], { fontSize: 32, width: 500 }))
+      .trim()
+      .png()
+      .toBuffer();
     const result = await ocrImage(pool, edge, limits);
     assert.ok(words(result.text).includes('paid'), JSON.stringify(result.text));
   });
@@ -84,7 +111,12 @@ describe('ocr', () => {
   test('the step: text from a page; a photo skipped with "no text found"; low confidence stored as ""', async () => {
     const tmp = await createTempDir();
     try {
-      const run = (env: Record<string, string>, bytes: Buffer) => ocrStep.run({ file: fileRecord('f1', 'x.png', bytes.length), bytes, ctx: stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', ...env }), dirBlobStore(tmp.dir)) });
+      const run = (env: Record<string, string>, bytes: Buffer) =>
+        ocrStep.run({
+          file: fileRecord('f1', 'x.png', bytes.length),
+          bytes,
+          ctx: stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', ...env }), dirBlobStore(tmp.dir)),
+        });
       const page = await textImage(['Nightshift invoice 42']);
       const read = await run({}, page);
       assert.ok(!(read instanceof StepSkipped) && words(String(read.text)).includes('invoice'), JSON.stringify(read));
@@ -106,11 +138,18 @@ describe('ocr', () => {
     const tmp = await createTempDir();
     try {
       // The limit is read per run; the pool (keyed by its own knobs) is the same for both configs.
-      const limited = stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', JOB_OCR_TIMEOUT_MS: '1500', JOB_OCR_SOFT_TIMEOUT_MS: '0', OCR_MODE: 'always' }), dirBlobStore(tmp.dir));
+      const limited = stepContext(
+        'ocr',
+        testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', JOB_OCR_TIMEOUT_MS: '1500', JOB_OCR_SOFT_TIMEOUT_MS: '0', OCR_MODE: 'always' }),
+        dirBlobStore(tmp.dir),
+      );
       const unlimited = stepContext('ocr', testConfig(tmp.dir, { JOB_OCR_CONCURRENCY: '1', OCR_MODE: 'always' }), dirBlobStore(tmp.dir));
       const run = (bytes: Buffer, ctx = limited) => ocrStep.run({ file: fileRecord('f1', 'x.png', bytes.length), bytes, ctx });
       await run(await textImage(['warm up']), unlimited);
-      const dense = await textImage(Array.from({ length: 70 }, (_, i) => `line ${i} of a long dense page of text that takes a while to read`), { fontSize: 18, width: 1400 });
+      const dense = await textImage(
+        Array.from({ length: 70 }, (_, i) => `line ${i} of a long dense page of text that takes a while to read`),
+        { fontSize: 18, width: 1400 },
+      );
       const started = performance.now();
       await assert.rejects(run(dense), (err) => errorCode(err) === ErrorCodes.STEP_TIMEOUT && /JOB_OCR_TIMEOUT_MS/.test((err as Error).message));
       assert.ok(performance.now() - started < 3_000, `ended ${Math.round(performance.now() - started)} ms after the start`);
@@ -127,7 +166,10 @@ describe('ocr', () => {
   });
 
   test('an abort during recognition rejects promptly and the pool recovers', async () => {
-    const page = await textImage(Array.from({ length: 20 }, (_, i) => `line ${i} of a long page of text to read slowly`), { width: 1400 });
+    const page = await textImage(
+      Array.from({ length: 20 }, (_, i) => `line ${i} of a long page of text to read slowly`),
+      { width: 1400 },
+    );
     const controller = new AbortController();
     const pending = ocrImage(pool, page, limits, controller.signal);
     setTimeout(() => controller.abort(new Error('time limit')), 300);
@@ -142,7 +184,10 @@ describe('ocr', () => {
 
   test('broken input and missing languages fail with catalog codes', async () => {
     await assert.rejects(ocrImage(pool, await truncatedJpeg(), limits), (err) => errorCode(err) === ErrorCodes.CORRUPT_IMAGE);
-    await assert.rejects(resolveLangs(['eng', 'deu'], undefined), (err) => errorCode(err) === ErrorCodes.MODEL_LOAD_FAILED && /"deu".*OCR_LANG_DIR/.test((err as Error).message));
+    await assert.rejects(
+      resolveLangs(['eng', 'deu'], undefined),
+      (err) => errorCode(err) === ErrorCodes.MODEL_LOAD_FAILED && /"deu".*OCR_LANG_DIR/.test((err as Error).message),
+    );
   });
 
   test('languages from OCR_LANG_DIR are joined with the bundled eng through a staging directory', async () => {

@@ -7,7 +7,9 @@ import { detectType, isProcessableImage, sniffType } from '../../jobs/lib/sniff.
 import { exifRotatedJpeg, pngBomb, textImage, tinyPdf } from '../fixtures/images.js';
 
 const solid = (format: 'png' | 'webp' | 'gif' | 'tiff' | 'avif' | 'jpeg') =>
-  sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).toFormat(format).toBuffer();
+  sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })
+    .toFormat(format)
+    .toBuffer();
 
 describe('sniffType', () => {
   test('names image formats from their bytes', async () => {

@@ -3,12 +3,12 @@ import { after, before, describe, test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { errorCode, ErrorCodes, PermanentError } from '../../src/errors.js';
-import { step as thumbnailStep } from '../../jobs/thumbnail.js';
 import { closeStepPools } from '../../jobs/lib/pools.js';
-import type { JobContext } from '../../src/engine/job.js';
-import { makeThumbnail } from '../../jobs/lib/thumbnail.js';
 import { sniffType } from '../../jobs/lib/sniff.js';
+import { makeThumbnail } from '../../jobs/lib/thumbnail.js';
+import { step as thumbnailStep } from '../../jobs/thumbnail.js';
+import type { JobContext } from '../../src/engine/job.js';
+import { errorCode, ErrorCodes, PermanentError } from '../../src/errors.js';
 import { exifRotatedJpeg, photoLike, pngBomb, tinyPdf, truncatedJpeg } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { dirBlobStore, fileRecord, readBlob, stepContext, testConfig } from './context.js';
@@ -48,7 +48,9 @@ describe('thumbnail step', () => {
   });
 
   test('small images are not enlarged', async () => {
-    const small = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#123456' } }).png().toBuffer();
+    const small = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
     const thumb = await makeThumbnail(small, limits);
     assert.deepEqual([thumb.width, thumb.height], [120, 80]);
   });

@@ -26,7 +26,13 @@ describe('config sections', () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.equal(err.code, 'CONFIG_INVALID');
-        assert.deepEqual([...new Set(err.issues.map((i) => i.key))].sort(), ['MAIL_FROM', 'NOTIFY_ADMINS', 'NOTIFY_CONSOLE_FALLBACK', 'PORT', 'S3_FORCE_PATH_STYLE']);
+        assert.deepEqual([...new Set(err.issues.map((i) => i.key))].sort(), [
+          'MAIL_FROM',
+          'NOTIFY_ADMINS',
+          'NOTIFY_CONSOLE_FALLBACK',
+          'PORT',
+          'S3_FORCE_PATH_STYLE',
+        ]);
         for (const i of err.issues) assert.ok(err.message.includes(`${i.key}: ${i.message}`));
         return true;
       },
@@ -35,8 +41,14 @@ describe('config sections', () => {
 
   test('the channels config knows are the registry handed in', () => {
     const config = loadConfig({ NOTIFY_ADMINS: 'webhook:ops' });
-    assert.deepEqual(config.notify.channels, notifierDefinitions.map((d) => d.name));
-    assert.deepEqual(config.notifiers.map((n) => n.name), ['console']);
+    assert.deepEqual(
+      config.notify.channels,
+      notifierDefinitions.map((d) => d.name),
+    );
+    assert.deepEqual(
+      config.notifiers.map((n) => n.name),
+      ['console'],
+    );
     assert.equal(config.notify.fallbackChannel, 'console');
     // Without a registry there is no channel at all: no default admin, and none may be named.
     assert.deepEqual(withNotifiers({}, []).notify.admins, []);

@@ -78,7 +78,12 @@ export function capturingLogger(): ConformanceContext {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       cb();
     },
   });
@@ -102,11 +107,7 @@ export async function eventually<T>(read: () => T | Promise<T>, done: (v: T) => 
  * permanent vs retryable answers, a hang bounded by the timeout, close() releasing everything,
  * and no secret in any result or log line.
  */
-export function runNotifierConformance(
-  name: string,
-  make: (ctx: ConformanceContext) => Promise<NotifierUnderTest>,
-  skips: ConformanceSkips = {},
-): void {
+export function runNotifierConformance(name: string, make: (ctx: ConformanceContext) => Promise<NotifierUnderTest>, skips: ConformanceSkips = {}): void {
   describe(`notifier conformance: ${name}`, () => {
     const ctx = capturingLogger();
     const results: SendResult[] = [];
@@ -204,7 +205,10 @@ export function runNotifierConformance(
       await nut.notifier.close();
       closed = true;
       assert.ok(nut.openConnections, 'openConnections() is missing: implement it or skip with a reason');
-      const open = await eventually(() => nut.openConnections?.() ?? 0, (n) => n === 0);
+      const open = await eventually(
+        () => nut.openConnections?.() ?? 0,
+        (n) => n === 0,
+      );
       assert.equal(open, 0, `${open} connections still open after close()`);
       // A late send (a job finishing during shutdown) must answer, not throw or reconnect.
       const late = await send(testMessage(), nut.recipient);

@@ -8,7 +8,7 @@ import { notifierDefinitions } from '../../notifiers/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { ChannelName, Notifier } from '../../src/notify/notifier.js';
 import { startSmtpServer } from '../helpers/smtp-server.js';
-import { capturingLogger, runNotifierConformance, testMessage, type ReceivedNotification } from './conformance.js';
+import { capturingLogger, type ReceivedNotification, runNotifierConformance, testMessage } from './conformance.js';
 
 /** The configured notifiers for an environment, the way the core registers them. */
 function configured(env: Record<string, string>, log: Logger): Map<ChannelName, Notifier> {
@@ -59,7 +59,15 @@ describe('console notifier', () => {
     assert.match(String(line.msg), /ops@example\.test.*Daily summary/);
     assert.deepEqual(
       { ...(line.notification as object) },
-      { id: message.id, event: 'test', recipient: 'ops@example.test', title: 'Daily summary', text: '12 files processed', facts: message.facts, url: message.url },
+      {
+        id: message.id,
+        event: 'test',
+        recipient: 'ops@example.test',
+        title: 'Daily summary',
+        text: '12 files processed',
+        facts: message.facts,
+        url: message.url,
+      },
     );
     await notifier.close();
   });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import type { AddressObject } from 'mailparser';
 
 import email, { emailMessageId, sanitizeSmtpUrl } from '../../notifiers/email.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { Notifier } from '../../src/notify/notifier.js';
-import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp-server.js';
+import { type ReceivedMail, startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 import { capturingLogger, runNotifierConformance, testMessage } from './conformance.js';
 
 // Tight enough to keep the hang test short, loose enough for a first connection on a loaded 2-core box.
@@ -210,7 +210,8 @@ describe('email config block', () => {
     for (const [env, key] of cases) {
       assert.throws(
         () => email.fromEnv(env),
-        (err: unknown) => errorCode(err) === ErrorCodes.CONFIG_INVALID && (err as Error).message.includes(key) && !(err as Error).message.includes('hunter2secret'),
+        (err: unknown) =>
+          errorCode(err) === ErrorCodes.CONFIG_INVALID && (err as Error).message.includes(key) && !(err as Error).message.includes('hunter2secret'),
         key,
       );
     }

@@ -2,18 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 
-import {
-  isLineUserId,
-  LINE_LIMITS,
-  lineConfigFromEnv,
-  renderLineMessage,
-  signLineBody,
-  verifyLineSignature,
-} from '../../notifiers/line.js';
 import { bubbleBytes, truncate } from '../../notifiers/lib/line-render.js';
-import { validateLineMessages } from '../helpers/line-server.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { isLineUserId, LINE_LIMITS, lineConfigFromEnv, renderLineMessage, signLineBody, verifyLineSignature } from '../../notifiers/line.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { Message } from '../../src/notify/notifier.js';
+import { validateLineMessages } from '../helpers/line-server.js';
 
 function huge(): Message {
   const items = Array.from({ length: 300 }, (_, i) => ({
@@ -35,7 +28,7 @@ function huge(): Message {
 }
 
 describe('LINE rendering', () => {
-  test('300 items and 10k-char text stay inside altText and bubble limits, and pass the server\'s checks', () => {
+  test("300 items and 10k-char text stay inside altText and bubble limits, and pass the server's checks", () => {
     const m = huge();
     assert.ok(m.text.length >= 10_000);
     const rendered = renderLineMessage(m);
@@ -96,7 +89,7 @@ describe('LINE webhook helpers', () => {
   const secret = randomBytes(16).toString('hex');
   const body = Buffer.from(JSON.stringify({ destination: 'U0', events: [{ type: 'follow' }] }));
 
-  test('verifyLineSignature accepts LINE\'s signature and rejects anything else', () => {
+  test("verifyLineSignature accepts LINE's signature and rejects anything else", () => {
     const sig = signLineBody(body, secret);
     assert.equal(verifyLineSignature(body, sig, secret), true);
     assert.equal(verifyLineSignature(Buffer.concat([body, Buffer.from(' ')]), sig, secret), false);
@@ -144,9 +137,12 @@ describe('LINE config block', () => {
     const msg = (err as Error).message;
     assert.ok(msg.startsWith('invalid configuration:\n  '));
     for (const key of ['LINE_TIMEOUT_MS', 'LINE_CHANNEL_SECRET', 'LINE_API_BASE_URL']) assert.match(msg, new RegExp(`  ${key}: `));
-    assert.match(msg, /  LINE_TIMEOUT_MS: must be a whole number of milliseconds/);
+    assert.match(msg, / {2}LINE_TIMEOUT_MS: must be a whole number of milliseconds/);
     assert.throws(() => lineConfigFromEnv({ LINE_CHANNEL_ACCESS_TOKEN: 'has space' }), /LINE_CHANNEL_ACCESS_TOKEN/);
     assert.throws(() => lineConfigFromEnv({ LINE_CHANNEL_SECRET: 'a'.repeat(32) }), /LINE_CHANNEL_ACCESS_TOKEN: required when LINE_CHANNEL_SECRET/);
-    assert.throws(() => lineConfigFromEnv({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_TIMEOUT_MS: '0' }), (e: unknown) => errorCode(e) === ErrorCodes.CONFIG_INVALID);
+    assert.throws(
+      () => lineConfigFromEnv({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_TIMEOUT_MS: '0' }),
+      (e: unknown) => errorCode(e) === ErrorCodes.CONFIG_INVALID,
+    );
   });
 });

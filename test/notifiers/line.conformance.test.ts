@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { createLineNotifier } from '../../notifiers/line.js';
 import { startLineServer } from '../helpers/line-server.js';
-import { runNotifierConformance, type ReceivedNotification } from './conformance.js';
+import { type ReceivedNotification, runNotifierConformance } from './conformance.js';
 
 const TIMEOUT_MS = 500;
 
@@ -14,8 +14,7 @@ runNotifierConformance('line', async (ctx) => {
     { log: ctx.log },
   );
   /** The first line of what the user sees: altText for Flex, text for a text message. */
-  const titleOf = (m: Record<string, unknown> | undefined): string =>
-    String((m?.type === 'flex' ? m.altText : m?.text) ?? '').split('\n')[0] ?? '';
+  const titleOf = (m: Record<string, unknown> | undefined): string => String((m?.type === 'flex' ? m.altText : m?.text) ?? '').split('\n')[0] ?? '';
 
   return {
     notifier,

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import line, { createLineClient, createLineNotifier, type LineConfig, type LineNotifier } from '../../notifiers/line.js';
 import { createLogger } from '../../src/logger.js';
 import type { Message, SendResult } from '../../src/notify/notifier.js';
-import { startLineServer, type LineTestServer } from '../helpers/line-server.js';
+import { type LineTestServer, startLineServer } from '../helpers/line-server.js';
 
 const USER = `U${randomBytes(16).toString('hex')}`;
 const TIMEOUT_MS = 400;
@@ -142,7 +142,7 @@ describe('LINE notifier against a local LINE API server', () => {
     assert.equal(server.deliveries.filter((d) => d.retryKey === message.id).length, 1);
   });
 
-  test('400 is permanent and keeps LINE\'s text', async () => {
+  test("400 is permanent and keeps LINE's text", async () => {
     const bad = await notifier.send(fileResult(), 'not-a-line-user');
     assertStatus(bad, 'permanent');
     assert.match(bad.error, /The property, 'to', in the request body is invalid/);

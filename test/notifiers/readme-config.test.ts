@@ -17,8 +17,15 @@ describe('README configuration rows', () => {
   });
 
   test('renderConfigTable and replaceBlock', () => {
-    const table = renderConfigTable([{ heading: 'x', note: 'a|b' }, { key: 'X_ON', default: 'true', description: 'turns x on' }, { key: 'X_URL', description: 'where' }]);
-    assert.equal(table, ['| variable | default | meaning |', '|---|---|---|', '| **x** | | a\\|b |', '| `X_ON` | `true` | turns x on |', '| `X_URL` | | where |'].join('\n'));
+    const table = renderConfigTable([
+      { heading: 'x', note: 'a|b' },
+      { key: 'X_ON', default: 'true', description: 'turns x on' },
+      { key: 'X_URL', description: 'where' },
+    ]);
+    assert.equal(
+      table,
+      ['| variable | default | meaning |', '|---|---|---|', '| **x** | | a\\|b |', '| `X_ON` | `true` | turns x on |', '| `X_URL` | | where |'].join('\n'),
+    );
     const doc = 'head\n<!-- t:start -->\nold\n<!-- t:end -->\ntail\n';
     assert.equal(replaceBlock(doc, 't', 'new'), 'head\n<!-- t:start -->\nnew\n<!-- t:end -->\ntail\n');
     assert.throws(() => replaceBlock(doc, 'missing', 'x'), /missing:start/);

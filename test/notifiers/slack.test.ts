@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import slack, { renderSlackMessage, SLACK_LIMITS } from '../../notifiers/slack.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { Notifier, SendResult } from '../../src/notify/notifier.js';
 import { render } from '../../src/notify/render.js';
-import { startSlackServer, validateSlackPayload, type TestSlackServer } from '../helpers/slack-server.js';
+import { startSlackServer, type TestSlackServer, validateSlackPayload } from '../helpers/slack-server.js';
 import { capturingLogger, runNotifierConformance, testMessage } from './conformance.js';
 
 /** The secret part of a webhook URL, as in Slack's: it must never leak. */
@@ -106,7 +106,13 @@ describe('slack notifier against a fake Slack', () => {
       title: 'T'.repeat(500),
       text: `<b>&</b> ${'x'.repeat(10_000)}`,
       facts: Array.from({ length: 35 }, (_, i) => ({ label: `fact ${i}`, value: 'v'.repeat(3000) })),
-      items: Array.from({ length: 120 }, (_, i) => ({ title: `file-${i}.jpg`, status: 'failed', detail: 'd'.repeat(4000), imageUrl: 'https://cdn.example/t.webp', url: 'https://ns.example/f' })),
+      items: Array.from({ length: 120 }, (_, i) => ({
+        title: `file-${i}.jpg`,
+        status: 'failed',
+        detail: 'd'.repeat(4000),
+        imageUrl: 'https://cdn.example/t.webp',
+        url: 'https://ns.example/f',
+      })),
       imageUrl: 'https://cdn.example/chart.png',
     });
     const payload = renderSlackMessage(message);
@@ -123,14 +129,29 @@ describe('slack notifier against a fake Slack', () => {
   test('the blocks carry the same facts as the email, the image, a link button and the id', () => {
     const draft = render(
       'file.completed',
-      { fileId: 'f1', owner: 'alice', filename: 'cat.jpg', status: 'completed', error: null, runStartedAt: null, thumbnailUrl: 'https://cdn.example/cat.webp', facts: [{ label: 'Size', value: '12 KB' }] },
+      {
+        fileId: 'f1',
+        owner: 'alice',
+        filename: 'cat.jpg',
+        status: 'completed',
+        error: null,
+        runStartedAt: null,
+        thumbnailUrl: 'https://cdn.example/cat.webp',
+        facts: [{ label: 'Size', value: '12 KB' }],
+      },
       { publicUrl: 'https://ns.example' },
     );
     const id = randomUUID();
     const payload = renderSlackMessage({ ...draft, id });
     const fields = payload.blocks.flatMap((b) => ('fields' in b && b.fields ? b.fields.map((f) => f.text) : []));
-    assert.deepEqual(fields, (draft.facts ?? []).map((f) => `*${f.label}*\n${f.value}`));
-    assert.deepEqual(payload.blocks.map((b) => b.type), ['header', 'section', 'section', 'section', 'image', 'actions', 'context']);
+    assert.deepEqual(
+      fields,
+      (draft.facts ?? []).map((f) => `*${f.label}*\n${f.value}`),
+    );
+    assert.deepEqual(
+      payload.blocks.map((b) => b.type),
+      ['header', 'section', 'section', 'section', 'image', 'actions', 'context'],
+    );
     assert.match(JSON.stringify(payload.blocks), new RegExp(id));
     assert.match(payload.text, /cat\.jpg is ready/);
   });
@@ -160,7 +181,11 @@ describe('slack config block', () => {
       [{ SLACK_ENABLED: 'true', SLACK_TIMEOUT_MS: '1.5' }, 'SLACK_TIMEOUT_MS'],
     ];
     for (const [env, key] of cases) {
-      assert.throws(() => slack.fromEnv(env), (err: unknown) => errorCode(err) === ErrorCodes.CONFIG_INVALID && (err as Error).message.includes(key), key);
+      assert.throws(
+        () => slack.fromEnv(env),
+        (err: unknown) => errorCode(err) === ErrorCodes.CONFIG_INVALID && (err as Error).message.includes(key),
+        key,
+      );
     }
   });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import webhook, { parseRetryAfter, signWebhookBody, verifyWebhookSignature } from '../../notifiers/webhook.js';
-import { ErrorCodes, errorCode } from '../../src/errors.js';
+import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { Notifier } from '../../src/notify/notifier.js';
 import { receivedId, startWebhookServer, type TestWebhookServer } from '../helpers/webhook-server.js';
 import { capturingLogger, runNotifierConformance, testMessage } from './conformance.js';

@@ -10,7 +10,9 @@ const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 /** Run `nightshift start` with env; resolves with its exit code and output (killed after timeoutMs). */
 function start(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'start', '--role', 'api'], { env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', AWS_EC2_METADATA_DISABLED: 'true', ...env } });
+    const child = spawn(process.execPath, [CLI, 'start', '--role', 'api'], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', AWS_EC2_METADATA_DISABLED: 'true', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { loadConfig } from '../../src/registry.js';
-import { type Service,startService } from '../../src/service.js';
+import { type Service, startService } from '../../src/service.js';
 import { upload } from '../helpers/service.js';
 import { captureLogger, testEnv } from './logsink.js';
 

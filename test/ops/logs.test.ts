@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { ErrorCodes,isUserError, PermanentError } from '../../src/errors.js';
+import { ErrorCodes, isUserError, PermanentError } from '../../src/errors.js';
 import { dedupeKeys } from '../../src/logger.js';
 import { loadConfig } from '../../src/registry.js';
-import { type Service,startService } from '../../src/service.js';
+import { type Service, startService } from '../../src/service.js';
 import { truncatedJpeg } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { upload, waitForFinal } from '../helpers/service.js';
@@ -76,7 +76,10 @@ describe('logs of a running service', () => {
     assert.equal(finished[0]!.job, 'thumbnail');
     assert.equal(finished[0]!.outcome, 'failure');
     // No warn/error line for this file and no stack anywhere in its lines.
-    assert.deepEqual(mine.filter((l) => (l.level as number) >= LEVEL.warn).map((l) => l.msg), []);
+    assert.deepEqual(
+      mine.filter((l) => (l.level as number) >= LEVEL.warn).map((l) => l.msg),
+      [],
+    );
     assert.ok(!logs.raw.some((l) => l.includes(id) && l.includes('"stack"')), 'no stack for a bad upload');
     // No admin job.failed for a user's bad file.
     assert.equal((await service.store.outbox.list({ event: 'job.failed', limit: 10 })).items.length, 0);
@@ -93,6 +96,9 @@ describe('logs of a running service', () => {
     assert.equal(failed.length, 1);
     assert.equal(failed[0]!.level, LEVEL.info);
     assert.match(String(failed[0]!.error), /empty/);
-    assert.deepEqual(mine.filter((l) => (l.level as number) >= LEVEL.warn).map((l) => l.msg), []);
+    assert.deepEqual(
+      mine.filter((l) => (l.level as number) >= LEVEL.warn).map((l) => l.msg),
+      [],
+    );
   });
 });

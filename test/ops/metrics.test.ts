@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { createLogger } from '../../src/logger.js';
 import { loadConfig } from '../../src/registry.js';
-import { type Service,startService } from '../../src/service.js';
+import { type Service, startService } from '../../src/service.js';
 import { photoLike } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { getFile, upload } from '../helpers/service.js';
@@ -18,7 +18,12 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (line.startsWith('#') || !line.startsWith(name)) continue;
     const m = /^([a-z_]+)(\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries((m[3] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=').map((x) => x.replace(/^"|"$/g, '')) as [string, string]));
+    const got = Object.fromEntries(
+      (m[3] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('=').map((x) => x.replace(/^"|"$/g, '')) as [string, string]),
+    );
     if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === Object.keys(labels).length) return Number(m[4]);
   }
   return undefined;

@@ -50,7 +50,7 @@ export async function createPrivatePg(): Promise<PrivatePg> {
   await chmod(dir, 0o777);
   const data = join(dir, 'data');
   const port = await freePort();
-  const asPg = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--']] as const : undefined;
+  const asPg = process.getuid?.() === 0 ? (['runuser', ['-u', 'postgres', '--']] as const) : undefined;
   const exec = (cmd: string, args: string[]) => (asPg ? run(asPg[0], [...asPg[1], cmd, ...args]) : run(cmd, args));
   await exec(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB -c max_connections=40`;

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { loadConfig } from '../../src/registry.js';
-import { type Service,startService } from '../../src/service.js';
+import { type Service, startService } from '../../src/service.js';
 import { createTempDir } from '../helpers/env.js';
 import { upload, waitForFinal } from '../helpers/service.js';
 import { captureLogger, testEnv } from './logsink.js';
-import { createPrivatePg, type PrivatePg,SKIP_NO_PRIVATE_PG } from './private-pg.js';
+import { createPrivatePg, type PrivatePg, SKIP_NO_PRIVATE_PG } from './private-pg.js';
 
 const OUTAGE_MS = 6_000;
 

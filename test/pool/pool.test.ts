@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import { ErrorCodes, errorCode, isPermanent, NightshiftError } from '../../src/errors.js';
+import { errorCode, ErrorCodes, isPermanent, NightshiftError } from '../../src/errors.js';
 import { createPool, type WorkerPool } from '../../src/pool/pool.js';
 import type { ProbeTask } from './workers/probe.js';
 
@@ -43,7 +43,10 @@ describe('worker pool', () => {
     const pool = open();
     await pool.run({ kind: 'echo' });
     const started = performance.now();
-    await assert.rejects(pool.run({ kind: 'spin' }, { signal: timeout(300) }), (err) => errorCode(err) === ErrorCodes.STEP_TIMEOUT && /300 ms/.test((err as Error).message));
+    await assert.rejects(
+      pool.run({ kind: 'spin' }, { signal: timeout(300) }),
+      (err) => errorCode(err) === ErrorCodes.STEP_TIMEOUT && /300 ms/.test((err as Error).message),
+    );
     assert.ok(performance.now() - started < 1_500, 'rejected at the limit');
     const share = await cpuShare(500);
     assert.ok(share < 0.5, `CPU still busy after termination: ${share.toFixed(2)} of a core`);
@@ -65,7 +68,10 @@ describe('worker pool', () => {
 
   test('a worker past its heap cap fails the task with STEP_OUT_OF_MEMORY, naming the knob; the pool goes on', async () => {
     const pool = open({ maxHeapMb: 32 });
-    await assert.rejects(pool.run({ kind: 'alloc' }), (err) => errorCode(err) === ErrorCodes.STEP_OUT_OF_MEMORY && /JOB_PROBE_MAX_HEAP_MB/.test((err as Error).message) && /32 MB/.test((err as Error).message));
+    await assert.rejects(
+      pool.run({ kind: 'alloc' }),
+      (err) => errorCode(err) === ErrorCodes.STEP_OUT_OF_MEMORY && /JOB_PROBE_MAX_HEAP_MB/.test((err as Error).message) && /32 MB/.test((err as Error).message),
+    );
     assert.equal(await pool.run({ kind: 'echo', value: 3 }), 3);
     assert.equal(pool.stats().outOfMemory, 1);
   });

@@ -45,9 +45,7 @@ export function outboxConformance(stores: () => { store: Store; other: Store }):
     assert.equal(await store.outbox.get(randomUUID()), null);
 
     const key = randomName('key');
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).outbox.insert(newNotification({ key, id: randomUUID() }))),
-    );
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).outbox.insert(newNotification({ key, id: randomUUID() }))));
     assert.equal(results.filter((x) => x.created).length, 1);
     assert.equal(new Set(results.map((x) => x.record.id)).size, 1);
   });
@@ -125,8 +123,7 @@ export function outboxConformance(stores: () => { store: Store; other: Store }):
     await store.outbox.markDead(inserted[0]?.id ?? '', 'x');
     await store.outbox.markDead(inserted[5]?.id ?? '', 'x');
     const current = await Promise.all(inserted.map(async (n) => (await store.outbox.get(n.id)) as NotificationRecord));
-    const newest = (a: NotificationRecord, b: NotificationRecord) =>
-      b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    const newest = (a: NotificationRecord, b: NotificationRecord) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
     const cases = [
       { owner, limit: 4 },
       { owner, event: eventA, limit: 3 },
@@ -149,7 +146,11 @@ export function outboxConformance(stores: () => { store: Store; other: Store }):
         .filter((n) => (c.event === undefined || n.event === c.event) && ('channel' in c ? n.channel === c.channel : true))
         .filter((n) => c.status === undefined || n.status === c.status)
         .sort(newest);
-      assert.deepEqual(ids, expected.map((n) => n.id), JSON.stringify(c));
+      assert.deepEqual(
+        ids,
+        expected.map((n) => n.id),
+        JSON.stringify(c),
+      );
     }
     await assert.rejects(store.outbox.list({ limit: 0 }), (err) => errorCode(err) === ErrorCodes.BAD_REQUEST);
     await assert.rejects(store.outbox.list({ limit: 5, cursor: 'nope' }), (err) => errorCode(err) === ErrorCodes.BAD_REQUEST);
@@ -218,9 +219,18 @@ export function outboxConformance(stores: () => { store: Store; other: Store }):
     await store.outbox.markSent(sent.id, 'ok', at(1));
 
     const due = await other.outbox.findDue(at(10), 100);
-    assert.deepEqual(due.map((n) => n.id), [due1.id, due2.id, failed.id]);
-    assert.deepEqual((await store.outbox.findDue(at(10), 2)).map((n) => n.id), [due1.id, due2.id]);
-    assert.deepEqual((await store.outbox.findDue(at(100), 100)).map((n) => n.id), [due1.id, due2.id, leased.id, failed.id, notYet.id]);
+    assert.deepEqual(
+      due.map((n) => n.id),
+      [due1.id, due2.id, failed.id],
+    );
+    assert.deepEqual(
+      (await store.outbox.findDue(at(10), 2)).map((n) => n.id),
+      [due1.id, due2.id],
+    );
+    assert.deepEqual(
+      (await store.outbox.findDue(at(100), 100)).map((n) => n.id),
+      [due1.id, due2.id, leased.id, failed.id, notYet.id],
+    );
 
     // purge: only sent/dead rows last updated before the cutoff.
     const dead = (await store.outbox.insert(newNotification({ notBefore: at(0) }))).record;

@@ -68,7 +68,10 @@ export function ownerConformance(stores: () => { store: Store; other: Store }): 
     const { store, other } = stores();
     const id = randomName('owner');
     await store.owners.upsert(id, {});
-    const lineUser = `U${randomName('x').replace(/[^0-9a-f]/g, '').padEnd(32, '0').slice(0, 32)}`;
+    const lineUser = `U${randomName('x')
+      .replace(/[^0-9a-f]/g, '')
+      .padEnd(32, '0')
+      .slice(0, 32)}`;
     assert.equal(await store.owners.findByLineUserId(lineUser), null);
     await store.owners.setLineUser(id, lineUser);
     let o = await other.owners.findByLineUserId(lineUser);

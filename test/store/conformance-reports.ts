@@ -19,7 +19,14 @@ export function reportConformance(ctx: () => { store: Store; other: Store; seed(
     const at = (ms: number) => new Date(b + ms);
     const A = randomName('alice');
     const B = randomName('bob');
-    const f = (owner: string | null, status: SeedFile['status'], up: number, started: number | null, done: number | null, error: string | null = null): SeedFile => ({
+    const f = (
+      owner: string | null,
+      status: SeedFile['status'],
+      up: number,
+      started: number | null,
+      done: number | null,
+      error: string | null = null,
+    ): SeedFile => ({
       id: randomUUID(),
       owner,
       status,
@@ -56,13 +63,25 @@ export function reportConformance(ctx: () => { store: Store; other: Store; seed(
       { reason: 'stuck', count: 1 },
     ]);
     assert.equal(a.hourly.length, 24);
-    assert.deepEqual(a.hourly.map((h) => h.hour.getTime()), hours({}).map((_, i) => b + i * H));
-    assert.deepEqual(a.hourly.map((h) => h.uploads), hours({ 0: 2, 1: 1, 2: 1, 3: 3, 23: 1 }));
-    assert.deepEqual(a.hourly.map((h) => h.failures), hours({ 3: 2, 4: 1, 5: 1 }));
+    assert.deepEqual(
+      a.hourly.map((h) => h.hour.getTime()),
+      hours({}).map((_, i) => b + i * H),
+    );
+    assert.deepEqual(
+      a.hourly.map((h) => h.uploads),
+      hours({ 0: 2, 1: 1, 2: 1, 3: 3, 23: 1 }),
+    );
+    assert.deepEqual(
+      a.hourly.map((h) => h.failures),
+      hours({ 3: 2, 4: 1, 5: 1 }),
+    );
 
     const bob = await other.reports.summarize(B, from, to);
     assert.deepEqual([bob.uploaded, bob.completed, bob.failed, bob.processingMs, bob.topFailures], [1, 1, 0, [H + 500], []]);
-    assert.deepEqual(bob.hourly.map((h) => h.uploads), hours({ 0: 1 }));
+    assert.deepEqual(
+      bob.hourly.map((h) => h.uploads),
+      hours({ 0: 1 }),
+    );
 
     const all = await store.reports.summarize(null, from, to);
     assert.deepEqual([all.uploaded, all.completed, all.failed], [10, 3, 5]);
@@ -72,8 +91,14 @@ export function reportConformance(ctx: () => { store: Store; other: Store; seed(
       { reason: 'analyze: oom', count: 1 },
       { reason: 'stuck', count: 1 },
     ]);
-    assert.deepEqual(all.hourly.map((h) => h.uploads), hours({ 0: 3, 1: 1, 2: 1, 3: 3, 6: 1, 23: 1 }));
-    assert.deepEqual(all.hourly.map((h) => h.failures), hours({ 3: 2, 4: 1, 5: 1, 6: 1 }));
+    assert.deepEqual(
+      all.hourly.map((h) => h.uploads),
+      hours({ 0: 3, 1: 1, 2: 1, 3: 3, 6: 1, 23: 1 }),
+    );
+    assert.deepEqual(
+      all.hourly.map((h) => h.failures),
+      hours({ 3: 2, 4: 1, 5: 1, 6: 1 }),
+    );
 
     const quiet = await store.reports.summarize(randomName('nobody'), from, to);
     assert.deepEqual([quiet.uploaded, quiet.completed, quiet.failed, quiet.processingMs, quiet.topFailures], [0, 0, 0, [], []]);
@@ -125,7 +150,10 @@ export function reportConformance(ctx: () => { store: Store; other: Store; seed(
     ]);
     const after = await other.reports.countFilesByStatus();
     const delta = (s: string) => (after[s] ?? 0) - (before[s] ?? 0);
-    assert.deepEqual({ failed: delta('failed'), completed: delta('completed'), processing: delta('processing'), uploaded: delta('uploaded') }, { failed: 2, completed: 1, processing: 0, uploaded: 0 });
+    assert.deepEqual(
+      { failed: delta('failed'), completed: delta('completed'), processing: delta('processing'), uploaded: delta('uploaded') },
+      { failed: 2, completed: 1, processing: 0, uploaded: 0 },
+    );
     for (const n of Object.values(after)) assert.equal(typeof n, 'number');
   });
 
@@ -147,9 +175,31 @@ export function reportConformance(ctx: () => { store: Store; other: Store; seed(
           { name: 'ocr', status: 'pending', heartbeatAt: at(0) },
         ],
       },
-      { id: p2, owner: null, status: 'processing', uploadedAt: at(0), startedAt: at(0), steps: [{ name: 'thumbnail', status: 'running', attempts: 1, startedAt: at(0), heartbeatAt: at(2) }] },
-      { id: p3, owner: 'bob', status: 'processing', uploadedAt: at(0), startedAt: at(5), steps: [{ name: 'ocr', status: 'running', attempts: 1, startedAt: at(5), heartbeatAt: at(50) }] },
-      { id: p4, owner: 'bob', status: 'completed', uploadedAt: at(0), startedAt: at(0), completedAt: at(1), steps: [{ name: 'analyze', status: 'completed', heartbeatAt: at(0) }] },
+      {
+        id: p2,
+        owner: null,
+        status: 'processing',
+        uploadedAt: at(0),
+        startedAt: at(0),
+        steps: [{ name: 'thumbnail', status: 'running', attempts: 1, startedAt: at(0), heartbeatAt: at(2) }],
+      },
+      {
+        id: p3,
+        owner: 'bob',
+        status: 'processing',
+        uploadedAt: at(0),
+        startedAt: at(5),
+        steps: [{ name: 'ocr', status: 'running', attempts: 1, startedAt: at(5), heartbeatAt: at(50) }],
+      },
+      {
+        id: p4,
+        owner: 'bob',
+        status: 'completed',
+        uploadedAt: at(0),
+        startedAt: at(0),
+        completedAt: at(1),
+        steps: [{ name: 'analyze', status: 'completed', heartbeatAt: at(0) }],
+      },
       { id: p5, owner: 'bob', status: 'uploaded', uploadedAt: at(0) },
     ]);
 
@@ -161,7 +211,10 @@ export function reportConformance(ctx: () => { store: Store; other: Store; seed(
         [p1, 'analyze', 2, at(3).getTime(), at(1).getTime()],
       ],
     );
-    assert.deepEqual((await other.reports.findRunningSteps(at(10), 1)).map((s) => s.fileId), [p2]);
+    assert.deepEqual(
+      (await other.reports.findRunningSteps(at(10), 1)).map((s) => s.fileId),
+      [p2],
+    );
     assert.deepEqual(await store.reports.findRunningSteps(at(2), 10), [], 'strictly older');
 
     const processing = await store.reports.findProcessingFiles(at(10), 10);
@@ -170,7 +223,10 @@ export function reportConformance(ctx: () => { store: Store; other: Store; seed(
       { id: p1, owner: 'alice', startedAt: at(1) },
       { id: p3, owner: 'bob', startedAt: at(5) },
     ]);
-    assert.deepEqual((await other.reports.findProcessingFiles(at(10), 2)).map((f) => f.id), [p2, p1]);
+    assert.deepEqual(
+      (await other.reports.findProcessingFiles(at(10), 2)).map((f) => f.id),
+      [p2, p1],
+    );
 
     const unknown: string[] = Array.from({ length: 2500 }, () => randomUUID());
     unknown.splice(1234, 0, p4);

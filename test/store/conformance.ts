@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { FileRecord, FileStatus, NewFile, Store } from '../../src/store/types.js';
@@ -140,7 +140,10 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
     });
 
     test('resetForReprocess is refused while processing, and clears the run otherwise', async () => {
-      const f = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'ocr', status: 'pending' }]);
+      const f = await processingFile([
+        { name: 'analyze', status: 'pending' },
+        { name: 'ocr', status: 'pending' },
+      ]);
       assert.equal(await store.resetForReprocess(f.id), false);
       assert.equal((await store.getFile(f.id))?.status, 'processing');
 
@@ -161,12 +164,18 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       // A reset file can be reset again and processed again from scratch.
       assert.equal(await store.resetForReprocess(f.id), true);
       assert.equal(await store.startProcessing(f.id, 'image/png', [{ name: 'analyze', status: 'pending' }]), true);
-      assert.deepEqual((await store.getFile(f.id))?.steps.map((s) => [s.name, s.attempts]), [['analyze', 0]]);
+      assert.deepEqual(
+        (await store.getFile(f.id))?.steps.map((s) => [s.name, s.attempts]),
+        [['analyze', 0]],
+      );
       assert.equal(await store.resetForReprocess(randomUUID()), false);
     });
 
     test('steps count attempts, heartbeat, keep a retry error, and store results as objects', async () => {
-      const f = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'thumbnail', status: 'skipped' }]);
+      const f = await processingFile([
+        { name: 'analyze', status: 'pending' },
+        { name: 'thumbnail', status: 'skipped' },
+      ]);
       const t0 = Date.now();
       await store.startStep(f.id, 'analyze');
       let s = (await store.getFile(f.id))?.steps[0];
@@ -205,17 +214,24 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       await store.finishStep(f.id, 'analyze', { status: 'failed', durationMs: 1, error: 'late' });
       await store.startStep(f.id, 'thumbnail');
       const after = await store.getFile(f.id);
-      assert.deepEqual(after?.steps.map((x) => [x.name, x.status, x.attempts]), [
-        ['analyze', 'completed', 2],
-        ['thumbnail', 'skipped', 0],
-      ]);
+      assert.deepEqual(
+        after?.steps.map((x) => [x.name, x.status, x.attempts]),
+        [
+          ['analyze', 'completed', 2],
+          ['thumbnail', 'skipped', 0],
+        ],
+      );
       // Heartbeats only touch running steps.
       await store.heartbeatStep(f.id, 'thumbnail');
       assert.equal((await store.getFile(f.id))?.steps[1]?.heartbeatAt, null);
     });
 
     test('finalizeFile waits for every step, then completes once', async () => {
-      const f = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'thumbnail', status: 'pending' }, { name: 'ocr', status: 'skipped' }]);
+      const f = await processingFile([
+        { name: 'analyze', status: 'pending' },
+        { name: 'thumbnail', status: 'pending' },
+        { name: 'ocr', status: 'skipped' },
+      ]);
       assert.equal(await store.finalizeFile(f.id), null);
       await store.startStep(f.id, 'analyze');
       await store.finishStep(f.id, 'analyze', { status: 'completed', durationMs: 1, result: { a: 1 } });
@@ -227,7 +243,10 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       assert.equal(done.status, 'completed');
       assert.equal(done.error, null);
       assert.ok(done.completedAt instanceof Date);
-      assert.deepEqual(done.steps.map((s) => s.status), ['completed', 'completed', 'skipped']);
+      assert.deepEqual(
+        done.steps.map((s) => s.status),
+        ['completed', 'completed', 'skipped'],
+      );
       assert.deepEqual(done.steps[1]?.result, { key: 'thumbs/x' });
       assert.deepEqual(await store.getFile(f.id), done);
       assert.equal(await store.finalizeFile(f.id), null);
@@ -237,7 +256,11 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
     });
 
     test('finalizeFile fails a file naming its first failed step', async () => {
-      const f = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'thumbnail', status: 'skipped' }, { name: 'ocr', status: 'pending' }]);
+      const f = await processingFile([
+        { name: 'analyze', status: 'pending' },
+        { name: 'thumbnail', status: 'skipped' },
+        { name: 'ocr', status: 'pending' },
+      ]);
       await store.finishStep(f.id, 'analyze', { status: 'completed', durationMs: 3, result: {} });
       await store.finishStep(f.id, 'ocr', { status: 'failed', durationMs: 4, error: 'reason' });
       const failed = await store.finalizeFile(f.id);
@@ -245,7 +268,11 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       assert.equal(failed?.error, 'ocr: reason');
       assert.ok(failed?.completedAt instanceof Date);
 
-      const g = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'thumbnail', status: 'pending' }, { name: 'ocr', status: 'pending' }]);
+      const g = await processingFile([
+        { name: 'analyze', status: 'pending' },
+        { name: 'thumbnail', status: 'pending' },
+        { name: 'ocr', status: 'pending' },
+      ]);
       await store.finishStep(g.id, 'ocr', { status: 'failed', durationMs: 1, error: 'second' });
       await store.finishStep(g.id, 'thumbnail', { status: 'failed', durationMs: 1, error: 'image is truncated' });
       await store.finishStep(g.id, 'analyze', { status: 'completed', durationMs: 1, result: {} });
@@ -254,7 +281,10 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
 
     test('finalizeFile raced by 10 concurrent callers returns the record to exactly one', async () => {
       for (let round = 0; round < 3; round++) {
-        const f = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'ocr', status: 'pending' }]);
+        const f = await processingFile([
+          { name: 'analyze', status: 'pending' },
+          { name: 'ocr', status: 'pending' },
+        ]);
         await store.finishStep(f.id, 'analyze', { status: 'completed', durationMs: 1, result: {} });
         await store.finishStep(f.id, 'ocr', { status: 'completed', durationMs: 1, result: {} });
         const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).finalizeFile(f.id)));
@@ -293,8 +323,7 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       for (const f of created.slice(0, 8)) await store.startProcessing(f.id, 'image/png', [{ name: 'analyze', status: 'pending' }]);
       for (const f of created.slice(0, 3)) await store.failFile(f.id, 'boom');
 
-      const byNewest = (a: FileRecord, b: FileRecord) =>
-        b.uploadedAt.getTime() - a.uploadedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+      const byNewest = (a: FileRecord, b: FileRecord) => b.uploadedAt.getTime() - a.uploadedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
       async function collect(owner: string | undefined, status: FileStatus | undefined, limit: number) {
         const ids: string[] = [];
         let cursor: string | undefined;
@@ -325,7 +354,11 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       for (const [owner, status, limit] of cases) {
         const expected = current.filter((f) => f.owner === owner && (status === undefined || f.status === status)).sort(byNewest);
         const { ids } = await collect(owner, status, limit);
-        assert.deepEqual(ids, expected.map((f) => f.id), `owner=${owner} status=${status} limit=${limit}`);
+        assert.deepEqual(
+          ids,
+          expected.map((f) => f.id),
+          `owner=${owner} status=${status} limit=${limit}`,
+        );
       }
 
       // Unfiltered, across everything the other tests created too.
@@ -386,7 +419,10 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       assert.equal(back.locksReleasedAt, null, 'a beat clears the release mark');
       assert.deepEqual(back.running, []);
       assert.ok((await store.workers.purge(new Date(later.getTime() + 1))) >= 1);
-      assert.equal((await store.workers.list(later)).some((x) => x.id === id), false);
+      assert.equal(
+        (await store.workers.list(later)).some((x) => x.id === id),
+        false,
+      );
     });
 
     test('controls: set is idempotent and keeps the first time, clear says whether it was set', async () => {
@@ -397,16 +433,31 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       assert.deepEqual(c, { key, by: 'cli:alice@h', at: new Date(1000) });
       assert.equal(await other.controls.clear(key), true);
       assert.equal(await other.controls.clear(key), false);
-      assert.equal((await store.controls.list()).some((x) => x.key === key), false);
+      assert.equal(
+        (await store.controls.list()).some((x) => x.key === key),
+        false,
+      );
     });
 
     test('files by filter (status, owner, failed step, uploaded before/after), paged by id; bulk reset; counts by status', async () => {
       const owner = randomName('bulk');
-      const ok = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'ocr', status: 'pending' }], { owner });
+      const ok = await processingFile(
+        [
+          { name: 'analyze', status: 'pending' },
+          { name: 'ocr', status: 'pending' },
+        ],
+        { owner },
+      );
       await store.finishStep(ok.id, 'analyze', { status: 'completed', durationMs: 1, result: {} });
       await store.finishStep(ok.id, 'ocr', { status: 'completed', durationMs: 1, result: {} });
       await store.finalizeFile(ok.id);
-      const bad = await processingFile([{ name: 'analyze', status: 'pending' }, { name: 'ocr', status: 'pending' }], { owner });
+      const bad = await processingFile(
+        [
+          { name: 'analyze', status: 'pending' },
+          { name: 'ocr', status: 'pending' },
+        ],
+        { owner },
+      );
       await store.finishStep(bad.id, 'analyze', { status: 'completed', durationMs: 1, result: {} });
       await store.finishStep(bad.id, 'ocr', { status: 'failed', durationMs: 1, error: 'x' });
       await store.finalizeFile(bad.id);

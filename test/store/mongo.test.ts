@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/index.js';
 import { SKIP_NO_MONGODB, tempMongoUrl } from '../helpers/env.js';
 import { runStoreConformance } from './conformance.js';
-import { seedMongoFiles , STEP_ORDER } from './seed.js';
+import { seedMongoFiles, STEP_ORDER } from './seed.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 

@@ -3,7 +3,7 @@ import { openPostgres } from '../../src/store/connect.js';
 import { createStore } from '../../src/store/index.js';
 import { createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { runStoreConformance } from './conformance.js';
-import { seedSqlFiles , STEP_ORDER } from './seed.js';
+import { seedSqlFiles, STEP_ORDER } from './seed.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 

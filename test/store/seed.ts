@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Db } from 'mongodb';
 
-import type { Database } from '../../src/store/schema.js';
-import type { FileStatus, StepName, StepStatus } from '../../src/store/types.js';
 import { isStep } from '../../src/pipeline/step.js';
 import { registry } from '../../src/registry.js';
+import type { Database } from '../../src/store/schema.js';
+import type { FileStatus, StepName, StepStatus } from '../../src/store/types.js';
 /** The pipeline's step order, as the registry gives it. */
 export const STEP_ORDER: readonly string[] = registry.jobs.filter(isStep).map((d) => d.name);
 const STEP_NAMES = STEP_ORDER;

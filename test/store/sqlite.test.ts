@@ -12,7 +12,7 @@ import { createStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { createTempDir } from '../helpers/env.js';
 import { runStoreConformance } from './conformance.js';
-import { seedSqlFiles , STEP_ORDER } from './seed.js';
+import { seedSqlFiles, STEP_ORDER } from './seed.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 
@@ -59,7 +59,10 @@ describe('sqlite store across processes', () => {
     try {
       const applied = db.prepare('select name from nightshift_migrations').all();
       // Each migration of the history applied exactly once, in order.
-      assert.deepEqual(applied, Object.keys(migrations('sqlite')).map((name) => ({ name })));
+      assert.deepEqual(
+        applied,
+        Object.keys(migrations('sqlite')).map((name) => ({ name })),
+      );
       assert.deepEqual(applied.slice(0, 3), [{ name: '0001_files_and_steps' }, { name: '0002_owners_outbox_usage' }, { name: '0003_job_runs' }]);
       assert.equal((db.prepare('select count(*) as n from files').get() as { n: number }).n, 4);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');

@@ -1,5 +1,5 @@
 /** Pool worker of the analyze step: TensorFlow.js and the models load once per worker. */
-import { poolTask, softSignal, asBuffer, type SoftAbortable } from '../../../src/pool/worker.js';
+import { asBuffer, poolTask, type SoftAbortable, softSignal } from '../../../src/pool/worker.js';
 import { analyzeImage } from '../analyze.js';
 
 export interface AnalyzeTask extends SoftAbortable {

@@ -5,7 +5,7 @@
  */
 import Tinypool from 'tinypool';
 
-import { poolTask, softSignal, asBuffer, type SoftAbortable } from '../../../src/pool/worker.js';
+import { asBuffer, poolTask, type SoftAbortable, softSignal } from '../../../src/pool/worker.js';
 import { OcrPool, readText } from '../ocr.js';
 
 export interface OcrWorkerData {

@@ -1,5 +1,5 @@
 /** Pool worker of the thumbnail step: decode and WebP encode off the main thread. */
-import { poolTask, softSignal, asBuffer, type SoftAbortable } from '../../../src/pool/worker.js';
+import { asBuffer, poolTask, type SoftAbortable, softSignal } from '../../../src/pool/worker.js';
 import { makeThumbnail } from '../thumbnail.js';
 
 export interface ThumbnailTask extends SoftAbortable {

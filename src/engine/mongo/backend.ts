@@ -54,9 +54,7 @@ export async function createMongoBackend(options: MongoEngineOptions): Promise<M
     await client.connect();
     await official.connect();
     try {
-      await db
-        .collection('agendaJobs')
-        .createIndex({ name: 1 }, { name: 'nightshift_single_job', unique: true, partialFilterExpression: { type: 'single' } });
+      await db.collection('agendaJobs').createIndex({ name: 1 }, { name: 'nightshift_single_job', unique: true, partialFilterExpression: { type: 'single' } });
     } catch (err) {
       options.log.warn({ err }, 'could not create the unique index on every() jobs (duplicate rows already there?)');
     }

@@ -248,7 +248,10 @@ export class GuardedPostgresJobRepository extends PostgresJobRepository implemen
         const written = new Set(rows.map((r) => r.id));
         for (const w of now) {
           if (written.has(w.values[0] as string)) w.resolve();
-          else w.reject(new Error(`job ${w.values[0]} (name: ${w.values[1]}) cannot be updated in the database, maybe it does not exist anymore?`));
+          else
+            w.reject(
+              new Error(`job ${String(w.values[0])} (name: ${String(w.values[1])}) cannot be updated in the database, maybe it does not exist anymore?`),
+            );
         }
       } catch (err) {
         for (const w of now) w.reject(err);
@@ -264,10 +267,7 @@ export class GuardedPostgresJobRepository extends PostgresJobRepository implemen
     return PostgresJobRepository.prototype.unlockJobs.call(this.processor, jobIds);
   }
 
-  override async saveJob<DATA = unknown>(
-    job: JobParameters<DATA>,
-    options: JobRepositoryOptions | undefined,
-  ): Promise<JobParameters<DATA>> {
+  override async saveJob<DATA = unknown>(job: JobParameters<DATA>, options: JobRepositoryOptions | undefined): Promise<JobParameters<DATA>> {
     if (job._id || !job.unique || job.type === 'single') return super.saveJob(job, options);
     const client = await this.getPool().connect();
     try {

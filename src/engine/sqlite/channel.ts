@@ -1,4 +1,4 @@
-import { BaseNotificationChannel, toJobId, type JobNotification, type JobStateNotification } from 'agenda';
+import { BaseNotificationChannel, type JobNotification, type JobStateNotification, toJobId } from 'agenda';
 
 import type { Logger } from '../../logger.js';
 import type { SqliteJobRepository } from './repository.js';

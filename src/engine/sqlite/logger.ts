@@ -57,24 +57,22 @@ export class SqliteJobLogger implements JobLogger {
       .prep<LogRow>(`SELECT * FROM "${t}" ${where} ORDER BY timestamp ${sort}, id ${sort} LIMIT ? OFFSET ?`)
       .all(...params, query?.limit ?? 50, query?.offset ?? 0);
     const total = this.repo.prep<{ n: number }>(`SELECT COUNT(*) AS n FROM "${t}" ${where}`).get(...params)!.n;
-    const entries = rows.map(
-      (r): JobLogEntry => ({
-        _id: String(r.id),
-        timestamp: new Date(r.timestamp),
-        level: r.level,
-        event: r.event,
-        jobId: r.job_id ?? undefined,
-        jobName: r.job_name,
-        message: r.message,
-        duration: r.duration ?? undefined,
-        error: r.error ?? undefined,
-        failCount: r.fail_count ?? undefined,
-        retryDelay: r.retry_delay ?? undefined,
-        retryAttempt: r.retry_attempt ?? undefined,
-        agendaName: r.agenda_name ?? undefined,
-        meta: r.meta === null ? undefined : (JSON.parse(r.meta) as Record<string, unknown>),
-      }),
-    );
+    const entries = rows.map((r): JobLogEntry => ({
+      _id: String(r.id),
+      timestamp: new Date(r.timestamp),
+      level: r.level,
+      event: r.event,
+      jobId: r.job_id ?? undefined,
+      jobName: r.job_name,
+      message: r.message,
+      duration: r.duration ?? undefined,
+      error: r.error ?? undefined,
+      failCount: r.fail_count ?? undefined,
+      retryDelay: r.retry_delay ?? undefined,
+      retryAttempt: r.retry_attempt ?? undefined,
+      agendaName: r.agenda_name ?? undefined,
+      meta: r.meta === null ? undefined : (JSON.parse(r.meta) as Record<string, unknown>),
+    }));
     return { entries, total };
   }
 

@@ -1,8 +1,8 @@
 import type { JobsOverview, JobsQueryOptions, JobsResult, JobState, JobWithState } from 'agenda';
 
-import { dataContains, rowToJob, type JobRow, type SqlValue } from './rows.js';
-import { likePattern, orderBy, STATE_SQL } from './filters.js';
 import type { SqliteAccess } from './access.js';
+import { likePattern, orderBy, STATE_SQL } from './filters.js';
+import { dataContains, type JobRow, rowToJob, type SqlValue } from './rows.js';
 
 /**
  * What Agendash lists: jobs filtered by name(s), id(s), name search, data containment, disabled

@@ -2,23 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+import type { JobId, JobParameters, JobRepository, JobRepositoryOptions, JobsOverview, JobsQueryOptions, JobsResult, RemoveJobsOptions } from 'agenda';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
-import type {
-  JobId,
-  JobParameters,
-  JobRepository,
-  JobRepositoryOptions,
-  JobsOverview,
-  JobsQueryOptions,
-  JobsResult,
-  RemoveJobsOptions,
-} from 'agenda';
 
 import type { BulkJobRepository, NewJob } from '../bulk.js';
-import { queryJobs, jobsOverview } from './queries.js';
-import { saveJob } from './save.js';
 import { whereFromOptions } from './filters.js';
-import { ms, rowToJob, type JobRow, type SqlValue } from './rows.js';
+import { jobsOverview, queryJobs } from './queries.js';
+import { type JobRow, ms, rowToJob, type SqlValue } from './rows.js';
+import { saveJob } from './save.js';
 import { assertIdentifier, createSchema } from './schema.js';
 
 /** Rows per INSERT statement of a bulk insert (9 parameters each). */
@@ -179,19 +170,13 @@ export class SqliteJobRepository implements JobRepository, BulkJobRepository {
   async unlockJob(job: JobParameters): Promise<void> {
     if (!job._id) return;
     // A job whose nextRunAt is null is being processed right now and keeps its lock.
-    this.prep(`UPDATE "${this.table}" SET locked_at = NULL, updated_at = ? WHERE id = ? AND next_run_at IS NOT NULL`).run(
-      Date.now(),
-      job._id.toString(),
-    );
+    this.prep(`UPDATE "${this.table}" SET locked_at = NULL, updated_at = ? WHERE id = ? AND next_run_at IS NOT NULL`).run(Date.now(), job._id.toString());
   }
 
   async unlockJobs(jobIds: (JobId | string)[]): Promise<void> {
     if (jobIds.length === 0) return;
     const ids = jobIds.map(String);
-    this.prep(`UPDATE "${this.table}" SET locked_at = NULL, updated_at = ? WHERE id IN (${ids.map(() => '?').join(', ')})`).run(
-      Date.now(),
-      ...ids,
-    );
+    this.prep(`UPDATE "${this.table}" SET locked_at = NULL, updated_at = ? WHERE id IN (${ids.map(() => '?').join(', ')})`).run(Date.now(), ...ids);
   }
 
   async lockJob(job: JobParameters, options: JobRepositoryOptions | undefined): Promise<JobParameters | undefined> {
@@ -234,9 +219,12 @@ export class SqliteJobRepository implements JobRepository, BulkJobRepository {
     const row = this.immediate(() => {
       const candidate = find.get(params);
       if (!candidate) return undefined;
-      return this.prep<JobRow>(
-        `UPDATE "${this.table}" SET locked_at = ?, last_modified_by = ?, updated_at = ? WHERE id = ? RETURNING *`,
-      ).get(lockTime, options?.lastModifiedBy ?? null, Date.now(), candidate.id);
+      return this.prep<JobRow>(`UPDATE "${this.table}" SET locked_at = ?, last_modified_by = ?, updated_at = ? WHERE id = ? RETURNING *`).get(
+        lockTime,
+        options?.lastModifiedBy ?? null,
+        Date.now(),
+        candidate.id,
+      );
     });
     return row ? rowToJob(row) : undefined;
   }
@@ -278,7 +266,7 @@ export class SqliteJobRepository implements JobRepository, BulkJobRepository {
     if (jobs.length === 0) return 0;
     const now = Date.now();
     const cols = 'id, name, priority, type, data, disabled, next_run_at, last_modified_by, created_at, updated_at';
-    const row = '(?, ?, ?, \'normal\', ?, ?, ?, ?, ?, ?)';
+    const row = "(?, ?, ?, 'normal', ?, ?, ?, ?, ?, ?)";
     return this.immediate(() => {
       const earliest = new Map<string, number>();
       for (let i = 0; i < jobs.length; i += BULK_CHUNK) {

@@ -1,4 +1,4 @@
-import { toJobId, type JobParameters } from 'agenda';
+import { type JobParameters, toJobId } from 'agenda';
 
 /** A row of the jobs table as better-sqlite3 returns it. */
 export interface JobRow {
@@ -104,7 +104,13 @@ export const UNIQUE_COLUMNS: Readonly<Record<string, { column: string; kind: 'da
 
 /** A JSON path for json_extract from the dotted key after `data.` (`a.b-c` → `$."a"."b-c"`). */
 export function jsonPath(dotted: string): string {
-  return '$' + dotted.split('.').map((seg) => `."${seg.replace(/"/g, '""')}"`).join('');
+  return (
+    '$' +
+    dotted
+      .split('.')
+      .map((seg) => `."${seg.replace(/"/g, '""')}"`)
+      .join('')
+  );
 }
 
 /** A JS value as SQLite can compare it with a json_extract() result. */

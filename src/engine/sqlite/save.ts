@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobParameters, JobRepositoryOptions } from 'agenda';
 
 import type { SqliteAccess } from './access.js';
-import { json, jsonPath, jsonScalar, ms, rowToJob, UNIQUE_COLUMNS, type JobRow, type SqlValue } from './rows.js';
+import { type JobRow, json, jsonPath, jsonScalar, ms, rowToJob, type SqlValue, UNIQUE_COLUMNS } from './rows.js';
 
 type Props = Omit<JobParameters, '_id' | 'unique' | 'uniqueOpts'>;
 
@@ -37,11 +37,7 @@ const DEFINITION_SET = DEFINITION_COLUMNS.split(', ')
  * The read and the write share one BEGIN IMMEDIATE transaction, so two processes saving the
  * same unique job at once end with one row. A save that leaves a job due records a wake-up.
  */
-export function saveJob<DATA>(
-  repo: SqliteAccess,
-  job: JobParameters<DATA>,
-  options: JobRepositoryOptions | undefined,
-): JobParameters<DATA> {
+export function saveJob<DATA>(repo: SqliteAccess, job: JobParameters<DATA>, options: JobRepositoryOptions | undefined): JobParameters<DATA> {
   const { _id, unique, uniqueOpts, ...props } = job as JobParameters;
   const by = options?.lastModifiedBy ?? null;
   const t = repo.table;
