@@ -239,9 +239,9 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     seen.add(answer.stats.threadId);
     if (answer.stats.tasks >= maxTasks || answer.stats.footprintMb >= maxRssMb) recycle(gen);
     if (answer.ok) return answer.value;
-    // A task that stopped because its soft limit fired fails with the limit's own reason
-    // (STEP_TIMEOUT naming the knob), not the worker's generic abort.
-    if (softSignal?.aborted) throw abortReason(softSignal);
+    // A task stopped by the engine's soft limit fails with that limit's own reason (STEP_TIMEOUT
+    // naming the knob) rather than the worker's generic abort; other reasons keep the worker's error.
+    if (softSignal?.aborted && softSignal.reason instanceof NightshiftError) throw softSignal.reason;
     const { message, code, permanent, stack } = answer.error;
     const err = permanent && code ? new PermanentError(code, message) : code ? new NightshiftError(code, message) : new Error(message);
     if (stack) err.stack = stack;
