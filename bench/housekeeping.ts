@@ -13,10 +13,8 @@ import { type CompiledQuery, Kysely, type LogEvent, PostgresDialect, SqliteDiale
 import pg from 'pg';
 
 import cleanupStuck from '../jobs/cleanup-stuck.js';
-import type { JobContext, JobServices } from '../src/engine/job.js';
+import type { JobContext } from '../src/engine/job.js';
 import { createLogger } from '../src/logger.js';
-import { scheduleDelivery } from '../src/notify/delivery.js';
-import { createHub } from '../src/notify/hub.js';
 import { loadConfig } from '../src/registry.js';
 import { startService } from '../src/service.js';
 import type { Database } from '../src/store/schema.js';
@@ -135,23 +133,7 @@ async function benchOne(kind: 'sqlite' | 'postgres'): Promise<void> {
     await db.destroy();
     console.log(`\n== ${kind}: seeded ${files.length} files, ${OWNERS} owners in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-    const notify = createHub({
-      config: config.notify,
-      store: service.store,
-      notifiers: new Map(config.notifiers.map((n) => [n.name, n.create({ log })] as const)),
-      renderContext: { publicUrl: undefined },
-      schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
-      log,
-    });
-    const services: JobServices = {
-      config,
-      store: service.store,
-      blobs: service.blobs,
-      enqueue: service.engine.enqueue,
-      notify,
-      maintenance: service.engine.maintenance,
-      steps: [],
-    };
+    const services = service.engine.services;
     const due = dueWindow(now, localTime, 'UTC');
     t = performance.now();
     const first = await runDailySummary(services, now, log);

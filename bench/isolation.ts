@@ -13,6 +13,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 
 import { photoLike, textImage } from '../test/fixtures/images.js';
+import { cpuShare } from '../test/helpers/cpu.js';
 import { createTempDir } from '../test/helpers/env.js';
 import { getFile, startTestService, upload, waitForFinal } from '../test/helpers/service.js';
 import { hostilePage, invoicePage } from './images.js';
@@ -60,15 +61,6 @@ function sampleRss(): { stop(): number } {
       return peak;
     },
   };
-}
-
-/** Share of one core the whole process (every thread) used over the last `ms`. */
-async function cpuShare(ms: number): Promise<number> {
-  const a = process.cpuUsage();
-  const t = performance.now();
-  await new Promise((r) => setTimeout(r, ms));
-  const d = process.cpuUsage(a);
-  return (d.user + d.system) / 1000 / (performance.now() - t);
 }
 
 async function oneFile(url: string, bytes: Buffer, name: string): Promise<{ ms: number; status: string; error: string | null }> {

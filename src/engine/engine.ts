@@ -47,6 +47,8 @@ export interface Engine {
    */
   enqueueMany<N extends JobName>(name: N, payloads: readonly JobPayloads[N][], options?: EnqueueManyOptions): Promise<number>;
   readonly maintenance: EngineMaintenance;
+  /** What this engine lends every job run: to run a job's domain code outside the engine (tests, benches). */
+  readonly services: JobServices;
   /** The jobs this process runs, with their options. */
   readonly served: readonly RegisteredJob[];
   /** Start taking work (worker roles only). */
@@ -236,6 +238,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     enqueue,
     enqueueMany,
     maintenance,
+    services,
     served,
     async start() {
       started = true;

@@ -1,5 +1,4 @@
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type ScriptedServer, startScriptedServer } from './scripted-server.js';
 
 /** One message the fake Slack accepted (it passed every check and got 200 "ok"). */
 export interface ReceivedSlack {
@@ -17,19 +16,11 @@ export interface SlackAnswer {
   readonly body: string;
 }
 
-export interface TestSlackServer {
-  /** `http://127.0.0.1:port`, for SLACK_HOOKS_ORIGIN; webhooks live under /services/…. */
-  readonly origin: string;
+export interface TestSlackServer extends ScriptedServer<SlackAnswer> {
+  /** `origin` is for SLACK_HOOKS_ORIGIN; webhooks live under /services/…; `answerPath` scripts e.g. a deleted channel (404 channel_not_found). */
   readonly received: ReceivedSlack[];
   /** Requests refused as Slack refuses them (400 invalid_payload / invalid_blocks), with the reason. */
   readonly rejected: string[];
-  attempts(): number;
-  answerNext(...answers: SlackAnswer[]): void;
-  /** Always answer this path so (e.g. a deleted channel: 404 channel_not_found). */
-  answerPath(path: string, answer: SlackAnswer): void;
-  hang(on: boolean): void;
-  openConnections(): number;
-  close(): Promise<void>;
 }
 
 const KNOWN_BLOCKS = new Set(['header', 'section', 'image', 'context', 'actions', 'divider', 'rich_text']);
@@ -114,68 +105,35 @@ function contextId(blocks: ReceivedSlack['body']['blocks']): string | undefined 
 export async function startSlackServer(): Promise<TestSlackServer> {
   const received: ReceivedSlack[] = [];
   const rejected: string[] = [];
-  const queue: SlackAnswer[] = [];
-  const byPath = new Map<string, SlackAnswer>();
-  const sockets = new Set<Socket>();
-  let hanging = false;
-  let attempts = 0;
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      attempts += 1;
-      if (hanging) return;
-      const path = req.url ?? '/';
-      const reply = (a: SlackAnswer) => {
-        res.writeHead(a.status, { 'content-type': 'text/html', ...(a.retryAfter === undefined ? {} : { 'retry-after': a.retryAfter }) });
-        res.end(a.body);
-      };
-      const scripted = byPath.get(path) ?? queue.shift();
-      if (scripted) return reply(scripted);
-      if (req.method !== 'POST' || !path.startsWith('/services/')) return reply({ status: 404, body: 'no_service' });
-      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-        rejected.push('content-type is not application/json');
-        return reply({ status: 400, body: 'invalid_payload' });
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        rejected.push('body is not JSON');
-        return reply({ status: 400, body: 'invalid_payload' });
-      }
-      const problem = validateSlackPayload(body);
-      if (problem) {
-        rejected.push(problem);
-        return reply({ status: 400, body: /blocks/.test(problem) ? 'invalid_blocks' : 'invalid_payload' });
-      }
-      const b = body as ReceivedSlack['body'];
-      const header = b.blocks?.find((x) => x.type === 'header') as { text?: { text?: string } } | undefined;
-      received.push({ path, body: b, id: contextId(b.blocks), title: header?.text?.text });
-      return reply({ status: 200, body: 'ok' });
-    });
+  const base = await startScriptedServer<SlackAnswer>((req, raw, res, scripted) => {
+    const path = req.url ?? '/';
+    const reply = (a: SlackAnswer) => {
+      res.writeHead(a.status, { 'content-type': 'text/html', ...(a.retryAfter === undefined ? {} : { 'retry-after': a.retryAfter }) });
+      res.end(a.body);
+    };
+    const answer = scripted();
+    if (answer) return reply(answer);
+    if (req.method !== 'POST' || !path.startsWith('/services/')) return reply({ status: 404, body: 'no_service' });
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+      rejected.push('content-type is not application/json');
+      return reply({ status: 400, body: 'invalid_payload' });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      rejected.push('body is not JSON');
+      return reply({ status: 400, body: 'invalid_payload' });
+    }
+    const problem = validateSlackPayload(body);
+    if (problem) {
+      rejected.push(problem);
+      return reply({ status: 400, body: /blocks/.test(problem) ? 'invalid_blocks' : 'invalid_payload' });
+    }
+    const b = body as ReceivedSlack['body'];
+    const header = b.blocks?.find((x) => x.type === 'header') as { text?: { text?: string } } | undefined;
+    received.push({ path, body: b, id: contextId(b.blocks), title: header?.text?.text });
+    return reply({ status: 200, body: 'ok' });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    received,
-    rejected,
-    attempts: () => attempts,
-    answerNext: (...answers) => void queue.push(...answers),
-    answerPath: (path, answer) => void byPath.set(path, answer),
-    hang(on) {
-      hanging = on;
-    },
-    openConnections: () => sockets.size,
-    close() {
-      server.closeAllConnections();
-      return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-    },
-  };
+  return { ...base, received, rejected };
 }

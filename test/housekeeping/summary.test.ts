@@ -6,8 +6,6 @@ import sharp from 'sharp';
 
 import type { JobServices } from '../../src/engine/job.js';
 import { createLogger } from '../../src/logger.js';
-import { scheduleDelivery } from '../../src/notify/delivery.js';
-import { createHub } from '../../src/notify/hub.js';
 import { openPostgres, openSqlite } from '../../src/store/connect.js';
 import { runDailySummary } from '../../src/summary/run.js';
 import { dueWindow, summaryWindow } from '../../src/summary/time.js';
@@ -74,25 +72,7 @@ function suite(kind: Kind, skip: string | false) {
         SUMMARY_TIMEZONE: 'UTC',
         NOTIFY_ADMINS: 'console:admin',
       });
-      const config = service.config;
-      const notifiers = new Map(config.notifiers.map((n) => [n.name, n.create({ log })] as const));
-      const notify = createHub({
-        config: config.notify,
-        store: service.store,
-        notifiers,
-        renderContext: { publicUrl: undefined },
-        schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
-        log,
-      });
-      services = {
-        config,
-        store: service.store,
-        blobs: service.blobs,
-        enqueue: service.engine.enqueue,
-        notify,
-        maintenance: service.engine.maintenance,
-        steps: [],
-      };
+      services = service.engine.services;
 
       await service.store.owners.upsert('alice', { email: 'alice@example.com', timezone: 'Asia/Tokyo', quotaBytes: 10_000 });
       await service.store.owners.upsert('bob', { timezone: 'UTC' });

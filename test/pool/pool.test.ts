@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 
 import { errorCode, ErrorCodes, isPermanent, NightshiftError } from '../../src/errors.js';
 import { createPool, type WorkerPool } from '../../src/pool/pool.js';
+import { cpuShare } from '../helpers/cpu.js';
 import type { ProbeTask } from './workers/probe.js';
 
 const filename = new URL('./workers/probe.js', import.meta.url);
@@ -12,15 +13,6 @@ const timeout = (ms: number) => {
   t.unref();
   return c.signal;
 };
-/** CPU the whole process (every thread) used over `ms`, as a share of one core. */
-async function cpuShare(ms: number): Promise<number> {
-  const a = process.cpuUsage();
-  const t = performance.now();
-  await new Promise((r) => setTimeout(r, ms));
-  const d = process.cpuUsage(a);
-  return (d.user + d.system) / 1000 / (performance.now() - t);
-}
-
 describe('worker pool', () => {
   const pools: Array<WorkerPool<ProbeTask, number>> = [];
   const open = (o: Partial<Parameters<typeof createPool>[0]> = {}) => {
