@@ -14,6 +14,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 
 import type { S3StorageConfig } from '../config.js';
+import { configIssue } from '../config/section.js';
 import { ErrorCodes, NightshiftError, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { blobNotFound, putAborted, storageUnavailable } from './errors.js';
@@ -39,8 +40,8 @@ const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** The client settings nightshift uses for a storage config; exported so tests and tools talk to S3 the same way. */
 export function s3ClientConfig(config: S3StorageConfig, options: S3BlobStoreOptions = {}): S3ClientConfig {
   if ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined)) {
-    throw new NightshiftError(
-      ErrorCodes.CONFIG_INVALID,
+    throw configIssue(
+      'AWS_ACCESS_KEY_ID',
       'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or neither, to use the default AWS credential chain)',
     );
   }

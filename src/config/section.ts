@@ -47,19 +47,9 @@ export function zodIssues(error: z.ZodError): ConfigIssue[] {
   return error.issues.map((i) => ({ key: i.path.length > 0 ? i.path.map(String).join('.') : '(env)', message: i.message }));
 }
 
-/**
- * The issues a section's reader threw, or rethrow if it threw something else. A CONFIG_INVALID
- * that is not a ConfigError (a section not converted yet) becomes one issue per message line.
- */
+/** The issues a section's reader threw (every config problem is a ConfigError), or rethrow anything else. */
 export function issuesOf(err: unknown): ConfigIssue[] {
   if (err instanceof ConfigError) return [...err.issues];
-  if (err instanceof NightshiftError && err.code === ErrorCodes.CONFIG_INVALID) {
-    return err.message
-      .replace(/^invalid configuration:\n/, '')
-      .split('\n')
-      .map((line) => /^\s*([^:]+):\s*(.*)$/.exec(line))
-      .map((m, i) => (m ? { key: m[1] ?? '(env)', message: m[2] ?? '' } : { key: '(env)', message: err.message.split('\n')[i] ?? '' }));
-  }
   throw err;
 }
 

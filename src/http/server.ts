@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 
 import type { Config } from '../config.js';
+import { configIssue } from '../config/section.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { classifyFault, faultError, STORE_RETRY_AFTER_SECONDS } from '../faults.js';
 import type { Logger } from '../logger.js';
@@ -26,10 +27,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 export function checkBindSafety(config: Config, log: Logger): void {
   if (config.apiToken) return;
   if (!LOOPBACK.test(config.host)) {
-    throw new NightshiftError(
-      ErrorCodes.CONFIG_INVALID,
-      `invalid configuration:\n  API_TOKEN: required when HOST is not loopback (HOST=${config.host}); set API_TOKEN or bind HOST=127.0.0.1`,
-    );
+    throw configIssue('API_TOKEN', `required when HOST is not loopback (HOST=${config.host}); set API_TOKEN or bind HOST=127.0.0.1`);
   }
   log.warn('API_TOKEN is not set: the API and dashboard are open to anyone on this machine (bound to loopback only)');
 }
@@ -111,10 +109,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
 export async function buildMetricsHttp(deps: { config: Config; log: Logger; metrics: Metrics }): Promise<FastifyInstance> {
   const { config } = deps;
   if (!config.metricsToken && !config.apiToken && !LOOPBACK.test(config.host)) {
-    throw new NightshiftError(
-      ErrorCodes.CONFIG_INVALID,
-      `invalid configuration:\n  METRICS_TOKEN: required with METRICS_PORT when HOST is not loopback (HOST=${config.host}); set METRICS_TOKEN or bind HOST=127.0.0.1`,
-    );
+    throw configIssue('METRICS_TOKEN', `required with METRICS_PORT when HOST is not loopback (HOST=${config.host}); set METRICS_TOKEN or bind HOST=127.0.0.1`);
   }
   const app = Fastify({
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- as above
