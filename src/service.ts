@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
@@ -12,6 +13,7 @@ import type { JobName } from './engine/job.js';
 import { isUserError, toError } from './errors.js';
 import { ConnectError, createFaultMonitor, isConnectionFailure, shortReason, urlTarget } from './faults.js';
 import { buildHttp, buildMetricsHttp, checkBindSafety } from './http/server.js';
+import { linkSigner } from './links.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics, type NotificationOutcome } from './metrics.js';
 import { isDeliveryJob, scheduleDelivery } from './notify/delivery.js';
@@ -253,6 +255,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
         faults,
         disks,
         notifiers: registry.notifiers,
+        // Provisional until LINK_SIGNING_SECRET / LINK_TTL are config (issue 11).
+        links: linkSigner(config.apiToken ?? randomBytes(32).toString('hex'), 7 * 24 * 3600 * 1000),
       });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.

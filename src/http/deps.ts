@@ -4,6 +4,7 @@ import type { BlobStore } from '../blobs/types.js';
 import type { Config } from '../config.js';
 import type { Enqueue } from '../engine/job.js';
 import type { FaultMonitor } from '../faults.js';
+import type { LinkSigner } from '../links.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { NotifyHub } from '../notify/hub.js';
@@ -28,6 +29,8 @@ export interface HttpDeps {
   readonly disks?: readonly string[] | undefined;
   /** The operator's controls and bulk work (workers, pauses, reprocess, stats routes). */
   readonly ops: Operations;
+  /** Signs and checks the expiring links put in messages (thumbnail, original, a file's console page, the chart). */
+  readonly links: LinkSigner;
   /** Every notifier of the registry: the API's channel enums and owner addresses, and their own routes. */
   readonly notifiers: readonly NotifierDefinition[];
 }
