@@ -41,7 +41,7 @@ export const step: StepSpec<'analyze'> = {
     const { config } = ctx.services;
     const pool = poolOf(config, 'analyze');
     const analyze = sharedStep('analyze', pool, () => openAnalyze(pool));
-    return { ...(await analyze.run(bytes, { maxPixels: config.maxImagePixels, modelDir: config.analyzeModelDir }, ctx.signal, ctx.hardSignal)) };
+    return { ...(await analyze.run(bytes, { maxPixels: config.maxImagePixels, modelDir: config.analyzeModelDir }, ctx.signal, ctx.hardSignal, ctx.clock)) };
   },
   close: () => closeStepPools(),
 };

@@ -43,6 +43,7 @@ export const step: StepSpec<'ocr'> = {
       { maxPixels: config.maxImagePixels, mode: config.ocrMode, minConfidence: config.ocrMinConfidence },
       ctx.signal,
       ctx.hardSignal,
+      ctx.clock,
     );
     return outcome.status === 'skipped' ? new StepSkipped(outcome.reason) : { ...outcome.result };
   },

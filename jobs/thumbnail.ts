@@ -29,7 +29,7 @@ export const step: StepSpec<'thumbnail'> = {
     const { config } = ctx.services;
     const pool = poolOf(config, 'thumbnail');
     const thumbnails = sharedStep('thumbnail', pool, () => openThumbnail(pool));
-    const thumb = await thumbnails.run(bytes, { maxPixels: config.maxImagePixels }, ctx.signal, ctx.hardSignal);
+    const thumb = await thumbnails.run(bytes, { maxPixels: config.maxImagePixels }, ctx.signal, ctx.hardSignal, ctx.clock);
     // Stored only from a completed task: a terminated attempt leaves no blob.
     const key = thumbnailKey(file.id);
     await ctx.services.blobs.put(key, thumb.data, { contentType: 'image/webp', signal: ctx.hardSignal });

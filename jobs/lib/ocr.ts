@@ -137,6 +137,12 @@ export class OcrPool {
     });
   }
 
+  /** Start one tesseract worker if none is alive, so the next recognition does not pay for it. */
+  async warm(): Promise<void> {
+    if (this.live > 0) return;
+    this.release(await this.acquire(undefined));
+  }
+
   /** Recognise text in an image tesseract can read (PNG, JPEG …). */
   async recognize(image: Buffer, signal?: AbortSignal): Promise<Page> {
     const worker = await this.acquire(signal);

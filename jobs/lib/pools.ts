@@ -2,10 +2,12 @@
  * The per-step API over the worker pools (src/pool): `openAnalyze`, `openThumbnail`, `openOcr`
  * each start a pool whose workers load their models once, and return `{ run, close }`. `run`
  * takes the original's bytes, the step's options, the soft signal (the step's own abort:
- * stop between phases) and the hard signal (terminate the worker running the attempt).
+ * stop between phases), the hard signal (terminate the worker running the attempt) and the
+ * attempt's clock (held while the task waits for a worker, restarted when its work begins).
  * A result exists only when a pool task completed, so a terminated attempt leaves nothing.
  */
 import type { Config, StepPoolConfig } from '../../src/config.js';
+import type { AttemptClock } from '../../src/engine/job.js';
 import { createPool, type PoolStats, type WorkerPool } from '../../src/pool/pool.js';
 import type { AnalyzeResult } from './analyze.js';
 import type { OcrOutcome } from './ocr.js';
@@ -25,7 +27,7 @@ export function poolOf(config: Config, step: string): StepPoolConfig {
 }
 
 export interface StepRunner<O, R> {
-  run(bytes: Buffer, options: O, signal?: AbortSignal, hardSignal?: AbortSignal): Promise<R>;
+  run(bytes: Buffer, options: O, signal?: AbortSignal, hardSignal?: AbortSignal, clock?: AttemptClock): Promise<R>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -35,7 +37,7 @@ const worker = (file: string) => new URL(`./workers/${file}`, import.meta.url);
 function runner<T extends object, O, R>(pool: WorkerPool<T, R>, toTask: (bytes: Uint8Array, options: O) => T): StepRunner<O, R> {
   return {
     // The bytes are copied to the worker (structured clone): the caller's buffer stays valid.
-    run: (bytes, options, signal, hardSignal) => pool.run(toTask(bytes, options), { signal: hardSignal, softSignal: signal }),
+    run: (bytes, options, signal, hardSignal, clock) => pool.run(toTask(bytes, options), { signal: hardSignal, softSignal: signal, clock }),
     stats: () => pool.stats(),
     close: () => pool.close(),
   };

@@ -6,7 +6,17 @@ import type { Logger } from '../logger.js';
 import type { RunningJob } from '../store/ops-types.js';
 import type { EngineBackend } from './backends.js';
 import { bulkRepository } from './bulk.js';
-import { type Enqueue, type JobContext, type JobDefinition, type JobName, type JobOptions, type JobPayloads, type JobServices, lockLifetimeMs } from './job.js';
+import {
+  type AttemptClock,
+  type Enqueue,
+  type JobContext,
+  type JobDefinition,
+  type JobName,
+  type JobOptions,
+  type JobPayloads,
+  type JobServices,
+  lockLifetimeMs,
+} from './job.js';
 import { createMaintenance, type EngineMaintenance } from './maintenance.js';
 import { jobEnvPrefix } from './options.js';
 
@@ -81,6 +91,9 @@ export interface EnqueueManyOptions {
  * for other workers.
  */
 const LOCK_SLACK = 2;
+
+/** How much longer than its hard limit an attempt may wait for a pool worker to start its work. */
+const WAIT_BACKSTOP_MS = 60_000;
 
 const timeoutError = (name: string, kind: 'soft' | 'hard', ms: number) =>
   new NightshiftError(
@@ -171,9 +184,29 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const jobLog = log.child({ job: def.name, jobId: String(job.attrs._id), ...(raw as object), attempt });
     const soft = new AbortController();
     const hard = new AbortController();
-    // A soft limit of 0 is none: only the hard limit ends the attempt.
-    const softTimer = opts.softTimeoutMs > 0 ? setTimeout(() => soft.abort(timeoutError(def.name, 'soft', opts.softTimeoutMs)), opts.softTimeoutMs) : undefined;
-    const hardTimer = setTimeout(() => hard.abort(timeoutError(def.name, 'hard', opts.timeoutMs)), opts.timeoutMs);
+    let softTimer: NodeJS.Timeout | undefined;
+    let hardTimer: NodeJS.Timeout | undefined;
+    const clearTimers = () => {
+      clearTimeout(softTimer);
+      clearTimeout(hardTimer);
+    };
+    const clock: AttemptClock = {
+      restart() {
+        clearTimers();
+        // A soft limit of 0 is none: only the hard limit ends the attempt.
+        if (opts.softTimeoutMs > 0) softTimer = setTimeout(() => soft.abort(timeoutError(def.name, 'soft', opts.softTimeoutMs)), opts.softTimeoutMs);
+        hardTimer = setTimeout(() => hard.abort(timeoutError(def.name, 'hard', opts.timeoutMs)), opts.timeoutMs);
+      },
+      hold() {
+        clearTimers();
+        const backstop = opts.timeoutMs + WAIT_BACKSTOP_MS;
+        hardTimer = setTimeout(
+          () => hard.abort(new NightshiftError(ErrorCodes.STEP_TIMEOUT, `${def.name} waited longer than ${backstop} ms for a worker to start its work`)),
+          backstop,
+        );
+      },
+    };
+    clock.restart();
     const hardSignal = AbortSignal.any([hard.signal, shutdown.signal]);
     const signal = AbortSignal.any([soft.signal, hardSignal]);
     const parsed = def.payload.safeParse(raw);
@@ -189,6 +222,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       signal,
       hardSignal,
       heartbeat: (progress) => job.touch(progress),
+      clock,
       services,
     };
     active++;
@@ -223,8 +257,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       }
       throw err;
     } finally {
-      clearTimeout(softTimer);
-      clearTimeout(hardTimer);
+      clearTimers();
       active--;
       runs.delete(runKey);
     }

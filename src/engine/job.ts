@@ -61,7 +61,22 @@ export interface JobContext<N extends JobName = JobName> {
   readonly hardSignal: AbortSignal;
   /** Tell the engine (and the store, for steps) the job is alive; extends the lock. progress 0..100. */
   heartbeat(progress?: number): Promise<void>;
+  /** The attempt's time limits, for work that first waits for a resource outside the attempt. */
+  readonly clock: AttemptClock;
   readonly services: JobServices;
+}
+
+/**
+ * The soft and hard limits measure the attempt's own work. A step whose work waits for a pool
+ * worker (a free slot, a thread starting up, its models loading) holds the clock while it waits
+ * and restarts it when the work begins, so a file queued behind a hostile one is not failed for
+ * the time it spent waiting. A wait that never ends is still ended by a backstop.
+ */
+export interface AttemptClock {
+  /** Stop both limits until restart(); a backstop of the hard limit plus a minute still applies. */
+  hold(): void;
+  /** Both limits count from now. */
+  restart(): void;
 }
 
 /** What a job's `open` hook gets: it may start pools sized from its options. */

@@ -18,6 +18,11 @@ import { abortReason } from '../abort.js';
 import { ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
 import type { TaskAnswer } from './worker.js';
 
+/** Atomics.waitAsync (Node 16+, ES2024): not in this project's TypeScript lib. */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
 export interface PoolOptions {
   /** The step the pool serves: errors name its knobs, JOB_<NAME>_…. */
   readonly name: string;
@@ -47,6 +52,11 @@ export interface RunOptions {
   readonly softSignal?: AbortSignal | undefined;
   /** ArrayBuffers to move to the worker instead of copying (the caller must not use them after). */
   readonly transferList?: ArrayBuffer[] | undefined;
+  /**
+   * The attempt's clock: held while the task waits for a slot or a worker warms up, restarted
+   * when the worker begins the task's own work (the limits measure that work, not the wait).
+   */
+  readonly clock?: { hold(): void; restart(): void } | undefined;
 }
 
 export interface PoolStats {
@@ -192,10 +202,18 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
 
   async function run(task: T, runOptions: RunOptions = {}): Promise<R> {
     if (closed) throw new NightshiftError(ErrorCodes.ABORTED, `the ${options.name} pool is closed`);
-    const { signal, softSignal } = runOptions;
+    const { signal, softSignal, clock } = runOptions;
     if (signal?.aborted) throw abortReason(signal);
+    clock?.hold();
     await acquire(signal);
     let input: T = task;
+    const started = clock ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    if (started && clock) {
+      input = { ...input, started };
+      const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(started, 0, 0);
+      if (!wait.async) clock.restart();
+      else void wait.value.then(() => Atomics.load(started, 0) !== 0 && clock.restart());
+    }
     let onSoft: (() => void) | undefined;
     if (softSignal) {
       const flag = new Int32Array(new SharedArrayBuffer(4));
@@ -205,7 +223,7 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
       };
       if (softSignal.aborted) onSoft();
       else softSignal.addEventListener('abort', onSoft, { once: true });
-      input = { ...task, softAbort: flag };
+      input = { ...input, softAbort: flag };
     }
     let answer: TaskAnswer<R>;
     const gen = current;
@@ -234,6 +252,8 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
       destroyWhenIdle(gen);
       release();
       if (onSoft) softSignal?.removeEventListener('abort', onSoft);
+      // Wake the waiter of a task that ended before it started (an error while warming up).
+      if (started && Atomics.load(started, 0) === 0) Atomics.notify(started, 0);
     }
     counts.completed++;
     seen.add(answer.stats.threadId);

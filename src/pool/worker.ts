@@ -30,9 +30,14 @@ export interface SerialisedError {
 export type TaskAnswer<R> =
   { readonly ok: true; readonly value: R; readonly stats: WorkerStats } | { readonly ok: false; readonly error: SerialisedError; readonly stats: WorkerStats };
 
-/** A pool task's input carries a soft-abort flag: one Int32 in shared memory the main thread sets. */
+/**
+ * A pool task's input carries two flags, each one Int32 in shared memory: `softAbort`, set by
+ * the main thread at the soft limit; `started`, set by the worker once its models are loaded
+ * and the task's own work begins (the main thread starts the attempt's limits then).
+ */
 export interface SoftAbortable {
   readonly softAbort?: Int32Array | undefined;
+  readonly started?: Int32Array | undefined;
 }
 
 /** Atomics.waitAsync (Node 16+, ES2024): not in this project's TypeScript lib. */
@@ -83,10 +88,19 @@ export function softSignal(flag: Int32Array | undefined, message: string): { sig
   };
 }
 
-/** Wrap a worker's handler for the pool: the default export of a pool worker entry file. */
-export function poolTask<T, R>(handler: (task: T) => Promise<R>): (task: T) => Promise<TaskAnswer<R>> {
+/**
+ * Wrap a worker's handler for the pool: the default export of a pool worker entry file.
+ * `warm` loads what the worker keeps between tasks (models, tesseract); it runs before the
+ * task is marked started, so a cold worker's start-up is not counted against the task's limit.
+ */
+export function poolTask<T extends SoftAbortable, R>(handler: (task: T) => Promise<R>, warm?: (task: T) => Promise<void>): (task: T) => Promise<TaskAnswer<R>> {
   return async (task) => {
     try {
+      if (warm) await warm(task);
+      if (task.started) {
+        Atomics.store(task.started, 0, 1);
+        Atomics.notify(task.started, 0);
+      }
       const value = await handler(task);
       tasks++;
       return { ok: true, value, stats: stats() };

@@ -172,6 +172,7 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
       hardSignal: new AbortController().signal,
       options: services.config.jobs['cleanup-stuck'],
       heartbeat: async () => undefined,
+      clock: { hold() {}, restart() {} },
       services: { ...services, config: loadConfig({ DATA_DIR: tmp.dir, RETENTION_JOBS_DAYS: '1' }) },
     } satisfies JobContext<'cleanup-stuck'>;
     const counts = (await (cleanupStuck.handler(ctx) as Promise<unknown>)) as Record<string, number>;

@@ -116,6 +116,8 @@ export function stepContext<N extends StepName>(name: N, config: Config, blobs: 
     options: config.jobs[name],
     log: createLogger('silent'),
     heartbeat: async () => {},
+    // The limits here start with the step's first signal, so holding them has nothing to do.
+    clock: { hold() {}, restart() {} },
     services: {
       config,
       blobs,

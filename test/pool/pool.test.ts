@@ -48,6 +48,36 @@ describe('worker pool', () => {
     assert.equal(stats.workersStarted, 2, 'the task after the limit ran on a fresh worker');
   });
 
+  test('a task waiting for a busy or starting worker does not spend its limit waiting', async () => {
+    const pool = open();
+    // The engine's clock, as src/engine/engine.ts keeps it: a limit that hold() stops and restart() starts again.
+    const limited = (ms: number) => {
+      const c = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const clock = {
+        hold: () => clearTimeout(timer),
+        restart() {
+          clearTimeout(timer);
+          timer = setTimeout(() => c.abort(new NightshiftError(ErrorCodes.STEP_TIMEOUT, `probe took longer than its time limit of ${ms} ms`)), ms);
+        },
+      };
+      clock.restart();
+      return { signal: c.signal, clock, done: () => clearTimeout(timer) };
+    };
+    // A hostile task holds the only worker for 1.2 s; the one behind it has 400 ms of its own.
+    const hostile = pool.run({ kind: 'spin' }, { signal: timeout(1_200) });
+    const behind = limited(400);
+    const queued = pool.run({ kind: 'echo', value: 5 }, behind);
+    await assert.rejects(hostile, (err) => errorCode(err) === ErrorCodes.STEP_TIMEOUT);
+    assert.equal(await queued, 5, 'the queued task ran to completion on the fresh worker');
+    behind.done();
+    // Its limit still applies to its own work.
+    const spinning = limited(300);
+    const t0 = performance.now();
+    await assert.rejects(pool.run({ kind: 'spin' }, spinning), (err) => errorCode(err) === ErrorCodes.STEP_TIMEOUT);
+    assert.ok(performance.now() - t0 < 1_500, 'the held clock restarted when the work began');
+  });
+
   test('the soft limit aborts the worker’s own signal, and the worker is kept', async () => {
     const pool = open();
     await pool.run({ kind: 'echo' });

@@ -22,13 +22,20 @@ export interface OcrTask extends SoftAbortable {
 
 let tesseract: OcrPool | undefined;
 
-export default poolTask(async (task: OcrTask) => {
+function engine(): OcrPool {
   const data = Tinypool.workerData as OcrWorkerData;
-  tesseract ??= new OcrPool({ langs: data.langs, langDir: data.langDir, size: 1 });
-  const soft = softSignal(task.softAbort, 'ocr took longer than its soft time limit');
-  try {
-    return await readText(tesseract, asBuffer(task.bytes), task, soft.signal);
-  } finally {
-    soft.dispose();
-  }
-});
+  return (tesseract ??= new OcrPool({ langs: data.langs, langDir: data.langDir, size: 1 }));
+}
+
+export default poolTask(
+  async (task: OcrTask) => {
+    const soft = softSignal(task.softAbort, 'ocr took longer than its soft time limit');
+    try {
+      return await readText(engine(), asBuffer(task.bytes), task, soft.signal);
+    } finally {
+      soft.dispose();
+    }
+  },
+  // tesseract starts before the task's clock does: a fresh worker's start-up is not the image's cost.
+  () => engine().warm(),
+);

@@ -12,7 +12,7 @@ export interface ThumbnailTask extends SoftAbortable {
 export default poolTask(async (task: ThumbnailTask) => {
   const soft = softSignal(task.softAbort, 'thumbnail took longer than its soft time limit');
   try {
-    const { bytes, softAbort: _, ...options } = task;
+    const { bytes, softAbort: _, started: __, ...options } = task;
     return await makeThumbnail(asBuffer(bytes), { ...options, ...(soft.signal ? { signal: soft.signal } : {}) });
   } finally {
     soft.dispose();
