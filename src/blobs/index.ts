@@ -1,12 +1,10 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { LocalBlobStore } from './local.js';
-import { S3BlobStore } from './s3.js';
 import type { BlobStore } from './types.js';
 
 export { assertValidKey, assertValidPrefix, isValidKey } from './keys.js';
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local.js';
-export { S3BlobStore, type S3BlobStoreOptions, s3ClientConfig } from './s3.js';
 export type { BlobInfo, BlobStore, PutOptions } from './types.js';
 
 /**
@@ -20,6 +18,8 @@ export async function createBlobStore(storage: Config['storage'], options: { log
     log.debug({ dir: store.root }, 'blob store: local directory');
     return store;
   }
+  // The AWS SDK loads only when S3 is configured.
+  const { S3BlobStore } = await import('./s3.js');
   const store = new S3BlobStore(storage, { log });
   log.debug({ bucket: storage.bucket, prefix: storage.prefix, endpoint: storage.endpoint }, 'blob store: S3');
   return store;

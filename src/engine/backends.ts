@@ -2,8 +2,6 @@ import type { AgendaBackend, NotificationChannel } from 'agenda';
 
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createMongoBackend } from './mongo/backend.js';
-import { createPostgresBackend } from './pg/backend.js';
 import { RefillOnCompleteChannel } from './refill-channel.js';
 import { SqliteBackend } from './sqlite/backend.js';
 
@@ -62,6 +60,7 @@ export async function createEngineBackend(database: Config['database'], options:
       return { backend: withChannel(sqlite, refill(sqlite.notificationChannel)) };
     }
     case 'postgres': {
+      const { createPostgresBackend } = await import('./pg/backend.js');
       const pg = createPostgresBackend({
         url: database.url,
         poolMax: options.pgPoolMax,
@@ -72,6 +71,8 @@ export async function createEngineBackend(database: Config['database'], options:
       return { backend: withChannel(pg, pg.notificationChannel ? refill(pg.notificationChannel, false) : undefined) };
     }
     case 'mongodb': {
+      // Each backend's driver loads only when it is the one configured.
+      const { createMongoBackend } = await import('./mongo/backend.js');
       const mongo = await createMongoBackend({ url: database.url, redisUrl: options.redisUrl, log });
       if (mongo.channelKind === 'polling') log.info('MongoDB is not a replica set and REDIS_URL is unset: workers poll for new jobs');
       return { backend: mongo.backend, notificationChannel: mongo.channel ? refill(mongo.channel) : undefined };

@@ -1,4 +1,4 @@
-import { MongoJobRepository } from '@agendajs/mongo-backend';
+import type { MongoJobRepository } from '@agendajs/mongo-backend';
 import type { JobRepository } from 'agenda';
 
 /** One new one-off job of a bulk insert. */
@@ -24,10 +24,14 @@ export interface BulkJobRepository {
 
 const hasBulk = (r: JobRepository): r is JobRepository & BulkJobRepository => typeof (r as Partial<BulkJobRepository>).insertJobs === 'function';
 
+const isMongo = (r: JobRepository): r is JobRepository & MongoJobRepository =>
+  typeof (r as Partial<MongoJobRepository>).collection?.insertMany === 'function';
+
 /** The bulk path of a backend's repository: its own insertJobs, or insertMany on the official MongoDB one. */
 export function bulkRepository(repository: JobRepository): BulkJobRepository {
   if (hasBulk(repository)) return repository;
-  if (repository instanceof MongoJobRepository) {
+  // Told by shape, not instanceof: the MongoDB driver loads only when MongoDB is configured.
+  if (isMongo(repository)) {
     return {
       async insertJobs(jobs, lastModifiedBy) {
         if (jobs.length === 0) return 0;

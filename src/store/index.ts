@@ -1,6 +1,5 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createMongoStore } from './mongo.js';
 import { createPostgresStore, createSqliteStore } from './sql.js';
 import type { Store } from './types.js';
 
@@ -26,6 +25,7 @@ export async function createStore(database: Config['database'], options: StoreOp
     case 'postgres':
       return createPostgresStore(database.url, log, options.stepOrder, options.onConnectionError);
     case 'mongodb':
-      return createMongoStore(database.url, log, options.stepOrder);
+      // Loaded on demand: the MongoDB driver costs ~10 MB of memory in every process that imports it.
+      return (await import('./mongo.js')).createMongoStore(database.url, log, options.stepOrder);
   }
 }
