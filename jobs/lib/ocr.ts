@@ -8,6 +8,7 @@ import { abortReason, raceAbort, throwIfAborted } from '../../src/abort.js';
 import type { ImageLimits } from './image.js';
 import { checkImage, imageError, openImage } from './image.js';
 import type { LangSource } from './ocr-langs.js';
+import { joinPages, splitAtGap } from './ocr-bands.js';
 import { resolveLangs } from './ocr-langs.js';
 
 export interface OcrPoolOptions {
@@ -50,6 +51,11 @@ export class OcrPool {
   private closed = false;
 
   constructor(private readonly options: OcrPoolOptions) {}
+
+  /** Recognitions this pool can run at once. */
+  get parallelism(): number {
+    return this.options.size;
+  }
 
   /** Workers currently alive (busy or idle). */
   get size(): number {
@@ -137,10 +143,12 @@ export class OcrPool {
     });
   }
 
-  /** Start one tesseract worker if none is alive, so the next recognition does not pay for it. */
+  /** Start every tesseract worker not alive yet, so the next recognition does not pay for it. */
   async warm(): Promise<void> {
-    if (this.live > 0) return;
-    this.release(await this.acquire(undefined));
+    const missing = this.options.size - this.live;
+    if (missing <= 0) return;
+    const started = await Promise.all(Array.from({ length: missing }, () => this.acquire(undefined)));
+    for (const w of started) this.release(w);
   }
 
   /** Recognise text in an image tesseract can read (PNG, JPEG …). */
@@ -219,6 +227,8 @@ export interface TextPresence {
   readonly lineHeight: number | undefined;
   /** Text lines found (bands of rows dense in ink strokes). */
   readonly lines: number;
+  /** Rows between two consecutive lines, in the image's pixels: where a page can be cut without cutting text. */
+  readonly gaps: readonly number[];
 }
 
 /** Longest side of the copy the text check looks at, px. */
@@ -266,7 +276,7 @@ export async function detectText(grey: GreyImage): Promise<TextPresence> {
   }
   // A line's core is a run of rows dense in strokes (x-height); its height runs on through the
   // rows above and below that still cross ink (ascenders, descenders).
-  const bands: Array<{ height: number; strokes: number }> = [];
+  const bands: Array<{ top: number; bottom: number; height: number; strokes: number }> = [];
   let y = 0;
   while (y < h) {
     if ((strokesPerRow[y] ?? 0) < MIN_ROW_STROKES) {
@@ -283,7 +293,7 @@ export async function detectText(grey: GreyImage): Promise<TextPresence> {
       while (bottom < h && (strokesPerRow[bottom] ?? 0) > 0) bottom++;
       let strokes = 0;
       for (let r = top; r < bottom; r++) strokes += strokesPerRow[r] ?? 0;
-      bands.push({ height: bottom - top, strokes });
+      bands.push({ top, bottom, height: bottom - top, strokes });
       y = bottom;
     } else y = end;
   }
@@ -295,7 +305,12 @@ export async function detectText(grey: GreyImage): Promise<TextPresence> {
     .map((b) => b.height)
     .sort((a, b) => a - b);
   const median = strong[Math.floor(strong.length / 2)];
-  return { hasText, lineHeight: median === undefined ? undefined : median / factor, lines: bands.length };
+  const gaps: number[] = [];
+  for (let i = 1; i < bands.length; i++) {
+    const [prev, next] = [bands[i - 1], bands[i]];
+    if (prev && next && next.top > prev.bottom) gaps.push(Math.round((prev.bottom + next.top) / 2 / factor));
+  }
+  return { hasText, lineHeight: median === undefined ? undefined : median / factor, lines: bands.length, gaps };
 }
 
 export interface PreparedImage {
@@ -382,8 +397,16 @@ export async function readText(pool: OcrPool, bytes: Buffer, options: OcrReadOpt
   const presence = await detectText(grey);
   if (options.mode === 'auto' && !presence.hasText) return { status: 'skipped', reason: 'no text found' };
   throwIfAborted(signal);
-  const { png, scale, pad } = await prepareGrey(grey, presence.lineHeight, signal);
-  const result = summarisePage(await pool.recognize(png, signal), scale, pad);
+  // A long page is read as two halves cut between lines, at once on two tesseract workers: a
+  // page is one single-threaded recognition, and a second core would otherwise sit idle.
+  const parts = pool.parallelism > 1 ? splitAtGap(grey, presence) : [{ grey, top: 0 }];
+  const pages = await Promise.all(
+    parts.map(async (part) => {
+      const { png, scale, pad } = await prepareGrey(part.grey, presence.lineHeight, signal);
+      return { result: summarisePage(await pool.recognize(png, signal), scale, pad), top: part.top };
+    }),
+  );
+  const result = joinPages(pages, MAX_WORDS);
   if (result.text !== '' && result.confidence < options.minConfidence) {
     return {
       status: 'completed',

@@ -4,6 +4,7 @@ import { after, describe, test } from 'node:test';
 import sharp from 'sharp';
 
 import { decodeGrey, detectText, ocrImage, OcrPool, prepareForOcr } from '../../jobs/lib/ocr.js';
+import { splitAtGap } from '../../jobs/lib/ocr-bands.js';
 import { resolveLangs } from '../../jobs/lib/ocr-langs.js';
 import { closeStepPools, stepPoolStats } from '../../jobs/lib/pools.js';
 import { step as ocrStep } from '../../jobs/ocr.js';
@@ -78,6 +79,29 @@ describe('ocr', () => {
     assert.ok(fox, 'word boxes include "fox"');
     // Boxes are in the original's pixels although the image was padded (and maybe enlarged) for tesseract.
     assert.ok(fox.bbox.x1 <= 900 && fox.bbox.y1 <= 120 && fox.bbox.x0 < fox.bbox.x1, JSON.stringify(fox.bbox));
+  });
+
+  test('a long page is read as two halves at once, cut between lines, and joined in reading order', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => `Line ${i + 1} of the invoice total ${100 + i}`);
+    const page = await textImage(lines, { fontSize: 28, width: 1000 });
+    const grey = await decodeGrey(page, limits);
+    const presence = await detectText(grey);
+    const parts = splitAtGap(grey, presence);
+    assert.equal(parts.length, 2, `a 20-line page is cut in two: ${JSON.stringify({ lines: presence.lines, gaps: presence.gaps.length })}`);
+    const [, second] = parts;
+    assert.ok(second && second.top > grey.height * 0.3 && second.top < grey.height * 0.7, `cut near the middle: ${second?.top} of ${grey.height}`);
+    const two = new OcrPool({ langs: ['eng'], size: 2 });
+    try {
+      const whole = await ocrImage(pool, page, limits);
+      const halves = await ocrImage(two, page, limits);
+      assert.deepEqual(words(halves.text), words(whole.text), 'the halves read what the whole page reads, in order');
+      for (const n of [1, 10, 11, 20]) assert.ok(halves.text.includes(`Line ${n} of`), `line ${n} in ${JSON.stringify(halves.text)}`);
+      const last = halves.words?.find((w) => w.text === '119');
+      assert.ok(last && last.bbox.y0 > grey.height * 0.85, `boxes of the second half are in the original's rows: ${JSON.stringify(last?.bbox)}`);
+      assert.ok(Math.abs(halves.confidence - whole.confidence) < 5, `${halves.confidence} vs ${whole.confidence}`);
+    } finally {
+      await two.close();
+    }
   });
 
   test('the upscale follows the glyph size, not the image size, and the border is padded', async () => {

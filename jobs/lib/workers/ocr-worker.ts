@@ -22,9 +22,15 @@ export interface OcrTask extends SoftAbortable {
 
 let tesseract: OcrPool | undefined;
 
+/**
+ * Two tesseract workers per pool worker: a long page is read as two halves at once
+ * (jobs/lib/ocr-bands.ts), so one page uses both cores of an idle machine.
+ */
+const TESSERACTS = 2;
+
 function engine(): OcrPool {
   const data = Tinypool.workerData as OcrWorkerData;
-  return (tesseract ??= new OcrPool({ langs: data.langs, langDir: data.langDir, size: 1 }));
+  return (tesseract ??= new OcrPool({ langs: data.langs, langDir: data.langDir, size: TESSERACTS }));
 }
 
 export default poolTask(
