@@ -7,8 +7,8 @@ import type { Page, Worker } from 'tesseract.js';
 import { abortReason, raceAbort, throwIfAborted } from '../../src/abort.js';
 import type { ImageLimits } from './image.js';
 import { checkImage, imageError, openImage } from './image.js';
-import type { LangSource } from './ocr-langs.js';
 import { joinPages, splitAtGap } from './ocr-bands.js';
+import type { LangSource } from './ocr-langs.js';
 import { resolveLangs } from './ocr-langs.js';
 
 export interface OcrPoolOptions {
