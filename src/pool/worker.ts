@@ -4,9 +4,30 @@
  * carries errors across the thread boundary by value (structured clone keeps only an Error's
  * message, so a PermanentError would otherwise come back as a plain, retried Error).
  */
-import { threadId } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { isMainThread, threadId } from 'node:worker_threads';
 
 import { type ErrorCode, ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
+
+/**
+ * Step work runs at a lower CPU priority than the main thread, so that while every core decodes,
+ * infers and recognises, the event loop (HTTP, the engine's locks, heartbeats) still runs the
+ * moment it has something to do. Threads a worker starts (tesseract's) inherit it.
+ */
+const WORKER_NICE = 10;
+
+function lowerPriority(): void {
+  if (isMainThread) return;
+  try {
+    // Linux: /proc/thread-self names this thread's own id, which setpriority(2) accepts.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, WORKER_NICE);
+  } catch {
+    // Elsewhere, or not permitted: the work runs at normal priority.
+  }
+}
+lowerPriority();
 
 /** What a pool worker reports with every answer. */
 export interface WorkerStats {

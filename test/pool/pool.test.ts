@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 
 import { errorCode, ErrorCodes, isPermanent, NightshiftError } from '../../src/errors.js';
@@ -76,6 +77,16 @@ describe('worker pool', () => {
     const t0 = performance.now();
     await assert.rejects(pool.run({ kind: 'spin' }, spinning), (err) => errorCode(err) === ErrorCodes.STEP_TIMEOUT);
     assert.ok(performance.now() - t0 < 1_500, 'the held clock restarted when the work began');
+  });
+
+  test('pool workers run at a lower CPU priority than the main thread', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+    const pool = open();
+    await pool.run({ kind: 'echo' });
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value (after the parenthesised name).
+    const nice = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]);
+    const values = readdirSync('/proc/self/task').map(nice);
+    assert.equal(nice(String(process.pid)), 0, 'the main thread keeps its priority');
+    assert.ok(values.includes(10), `a worker thread at nice 10: ${values.join(',')}`);
   });
 
   test('the soft limit aborts the worker’s own signal, and the worker is kept', async () => {
