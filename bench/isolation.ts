@@ -10,6 +10,7 @@
  *
  *   node dist/bench/isolation.js            (BENCH_DRAIN_WAIT_S=60, BENCH_MIX=24, BENCH_HOSTILE=1)
  */
+import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 
 import { photoLike, textImage } from '../test/fixtures/images.js';
@@ -29,24 +30,36 @@ function pct(values: number[], p: number): number {
 }
 const summary = (v: number[]) => ({ n: v.length, p50: pct(v, 50), p99: pct(v, 99), max: Math.round(Math.max(0, ...v) * 10) / 10 });
 
-/** Probe /healthz every `everyMs` until stopped; returns the round trips, ms. */
+/**
+ * Probe /healthz every `everyMs` until stopped, from a process of its own (as a load balancer
+ * or a kubelet would): the bench's own uploads and polling run on the service's event loop and
+ * would otherwise be timed with it. Returns the round trips, ms.
+ */
 function probeHealth(url: string, everyMs = 20): { stop(): Promise<number[]> } {
-  const times: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t = performance.now();
-      const res = await fetch(`${url}/healthz`);
-      await res.arrayBuffer();
-      times.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
+  const script = `
+    const times = [];
+    let running = true;
+    process.stdin.on('data', () => { running = false; });
+    (async () => {
+      while (running) {
+        const t = performance.now();
+        const res = await fetch(${JSON.stringify(`${url}/healthz`)});
+        await res.arrayBuffer();
+        times.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, ${everyMs}));
+      }
+      process.stdout.write(JSON.stringify(times));
+      process.exit(0);
+    })();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((r) => child.once('exit', r));
   return {
     async stop() {
-      running = false;
-      await loop;
-      return times;
+      child.stdin.write('stop\n');
+      await exited;
+      return JSON.parse(out) as number[];
     },
   };
 }
