@@ -130,6 +130,7 @@ export default defineNotifier({
   fromEnv: lineConfigFromEnv,
   create: createLineNotifier,
   deliveryConcurrency: 10,
+  httpsLinks: "LINE's servers fetch a message's image themselves, over HTTPS only",
   // Linked through the bot (POST /owners/:id/line-link). LINE accepts pushes to a user who
   // blocked the bot and delivers nothing: skip them.
   ownerAddress: { field: 'lineUserId', read: (owner) => (owner.lineUserId !== null && owner.lineFollowing ? owner.lineUserId : null) },
