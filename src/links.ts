@@ -36,7 +36,8 @@ export const linkPaths = {
   /** The file's page in the console (`GET /files/:id`). */
   page: (fileId: string): string => `/files/${encodeURIComponent(fileId)}`,
   /** The daily summary's chart (`GET /api/v1/summaries/:owner/chart.png?date=`); null owner: all owners. */
-  chart: (owner: string | null, date: string): string => `/api/v1/summaries/${encodeURIComponent(owner ?? ALL_OWNERS)}/chart.png?date=${encodeURIComponent(date)}`,
+  chart: (owner: string | null, date: string): string =>
+    `/api/v1/summaries/${encodeURIComponent(owner ?? ALL_OWNERS)}/chart.png?date=${encodeURIComponent(date)}`,
 } as const;
 
 function mac(secret: string, path: string, exp: number): Buffer {

@@ -136,7 +136,9 @@ export async function startService(config: Config, log: Logger): Promise<Service
       config: config.notify,
       store,
       notifiers,
-      renderContext: { links: createMessageLinks({ publicUrl: config.publicUrl, signer: config.links.secret ? links : undefined, links: config.links, blobs }) },
+      renderContext: {
+        links: createMessageLinks({ publicUrl: config.publicUrl, signer: config.links.secret ? links : undefined, links: config.links, blobs }),
+      },
       schedule: (notification, at) => {
         if (!engineRef) throw new Error('engine not started');
         return scheduleDelivery(engineRef.enqueue, notification, at);

@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-
 import type { IncomingMessage } from 'node:http';
 
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
@@ -81,7 +80,10 @@ export async function lineWebhookRoutes(app: FastifyInstance, deps: NotifierRout
         if (!userId || !USER_ID.test(userId)) continue;
         const id = typeof event.webhookEventId === 'string' && EVENT_ID.test(event.webhookEventId) ? event.webhookEventId : undefined;
         if (id !== undefined && !(await deps.store.owners.claimLineEvent(id, new Date(), LINE_EVENT_RETENTION_MS))) {
-          request.log.info({ webhookEventId: id, event: event.type, redelivery: event.deliveryContext?.isRedelivery === true }, 'LINE event already applied: ignored');
+          request.log.info(
+            { webhookEventId: id, event: event.type, redelivery: event.deliveryContext?.isRedelivery === true },
+            'LINE event already applied: ignored',
+          );
           continue;
         }
         try {

@@ -70,7 +70,9 @@ export async function openContext(): Promise<CliContext & { close(): Promise<voi
       config: config.notify,
       store,
       notifiers,
-      renderContext: { links: createMessageLinks({ publicUrl: config.publicUrl, signer: config.links.secret ? signerFor(config) : undefined, links: config.links, blobs }) },
+      renderContext: {
+        links: createMessageLinks({ publicUrl: config.publicUrl, signer: config.links.secret ? signerFor(config) : undefined, links: config.links, blobs }),
+      },
       schedule: (n, at) => scheduleDelivery(engineRef.current!.enqueue, n, at),
       log,
     });

@@ -65,7 +65,8 @@ export function readLinkConfig(
   let ttlMs: number = defaults.LINK_TTL_MS;
   if (!blank(env.LINK_TTL)) {
     const parsed = parseDuration(env.LINK_TTL!);
-    if (parsed === undefined || parsed < 1_000) issues.push({ key: 'LINK_TTL', message: 'must be a duration of at least 1 s: e.g. 7d, 12h, 30m, 90s or milliseconds' });
+    if (parsed === undefined || parsed < 1_000)
+      issues.push({ key: 'LINK_TTL', message: 'must be a duration of at least 1 s: e.g. 7d, 12h, 30m, 90s or milliseconds' });
     else if (parsed > 366 * 86_400_000) issues.push({ key: 'LINK_TTL', message: 'must be at most 366d' });
     else ttlMs = parsed;
   }

@@ -1,6 +1,6 @@
 import type { BlobStore } from '../blobs/types.js';
 import { type LinkConfig, S3_PRESIGN_MAX_MS } from '../config/links.js';
-import { type LinkSigner, linkPaths } from '../links.js';
+import { linkPaths, type LinkSigner } from '../links.js';
 
 /**
  * The links a message carries, absolute and signed: the one function every notification's URL

@@ -150,7 +150,10 @@ export class MongoOwners implements OwnerRepo {
   }
 
   async setLineUser(ownerId: string, lineUserId: string | null, at?: Date): Promise<void> {
-    await this.#owners.updateOne({ _id: ownerId }, { $set: { lineUserId, lineFollowing: lineUserId !== null, lineEventAt: at ?? null, updatedAt: new Date() } });
+    await this.#owners.updateOne(
+      { _id: ownerId },
+      { $set: { lineUserId, lineFollowing: lineUserId !== null, lineEventAt: at ?? null, updatedAt: new Date() } },
+    );
   }
 
   async setLineFollowing(lineUserId: string, following: boolean, at?: Date): Promise<number> {

@@ -129,7 +129,10 @@ export class SqlOwners implements OwnerRepo {
   }
 
   async claimLineEvent(eventId: string, now: Date, retainMs: number): Promise<boolean> {
-    await this.#db.deleteFrom('line_webhook_events').where('seen_at', '<', now.getTime() - retainMs).execute();
+    await this.#db
+      .deleteFrom('line_webhook_events')
+      .where('seen_at', '<', now.getTime() - retainMs)
+      .execute();
     const r = await this.#db
       .insertInto('line_webhook_events')
       .values({ event_id: eventId, seen_at: now.getTime() })

@@ -28,7 +28,12 @@ describe('presigned links (LINK_MODE=presigned, s3rver)', () => {
   });
 
   const links = (ttlMs: number) =>
-    createMessageLinks({ publicUrl: 'https://nightshift.example', signer: linkSigner('presign-test-secret-0123', ttlMs), links: { mode: 'presigned', ttlMs }, blobs });
+    createMessageLinks({
+      publicUrl: 'https://nightshift.example',
+      signer: linkSigner('presign-test-secret-0123', ttlMs),
+      links: { mode: 'presigned', ttlMs },
+      blobs,
+    });
 
   test('the thumbnail and original URLs, fetched with plain fetch, answer 200 with the bytes', async () => {
     const l = links(3_600_000);

@@ -77,7 +77,10 @@ describe('signed links in messages (API_TOKEN, https PUBLIC_URL, LINE and email)
     assert.equal((await waitForFinal(svc.url, fileId, 90_000, TOKEN)).status, 'completed');
 
     const push = await until('the LINE push to alice', () => line.deliveries.find((d) => d.to === ALICE_LINE), 30_000);
-    const flex = push.messages[0] as { type: string; contents: { hero?: { url: string }; footer?: { contents: Array<{ action: { label: string; uri: string } }> } } };
+    const flex = push.messages[0] as {
+      type: string;
+      contents: { hero?: { url: string }; footer?: { contents: Array<{ action: { label: string; uri: string } }> } };
+    };
     assert.equal(flex.type, 'flex');
     imageUrl = flex.contents.hero?.url ?? '';
     const button = flex.contents.footer?.contents[0]?.action;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ConfigError } from '../../src/config/section.js';
 import { deriveLinkSecret, parseDuration } from '../../src/config/links.js';
+import { ConfigError } from '../../src/config/section.js';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
 import { linkPaths, linkSigner, signedParts, verifyRequestUrl } from '../../src/links.js';
 import { createMessageLinks, NO_LINKS } from '../../src/notify/links.js';
@@ -65,7 +65,11 @@ describe('link config (LINK_SIGNING_SECRET, LINK_TTL, LINK_MODE, PUBLIC_URL)', (
 
   test('with LINE, PUBLIC_URL is required and https; without it, optional but a real http(s) base URL', () => {
     assert.deepEqual(issues({ ...LINE }), [
-      { key: 'PUBLIC_URL', message: "required with the line notifier: set it to this service's https:// address (LINE's servers fetch a message's image themselves, over HTTPS only)" },
+      {
+        key: 'PUBLIC_URL',
+        message:
+          "required with the line notifier: set it to this service's https:// address (LINE's servers fetch a message's image themselves, over HTTPS only)",
+      },
     ]);
     assert.match(issues({ ...LINE, PUBLIC_URL: 'http://nightshift.example' })[0]?.message ?? '', /must be https:\/\/ with the line notifier/);
     assert.equal(loadConfig({ ...LINE, PUBLIC_URL: 'https://nightshift.example/' }).publicUrl, 'https://nightshift.example');
@@ -107,7 +111,7 @@ describe('the signer and the link builder', () => {
     assert.equal(absent.ok === false && absent.reason, 'absent');
   });
 
-  test("the chart link signs its own query: another date or owner breaks it", () => {
+  test('the chart link signs its own query: another date or owner breaks it', () => {
     const link = signer.sign(linkPaths.chart(null, '2026-05-31'), now);
     assert.match(link, /^\/api\/v1\/summaries\/\*\/chart\.png\?date=2026-05-31&exp=\d+&sig=/);
     assert.deepEqual(verifyRequestUrl(signer, link, now), { ok: true });

@@ -191,7 +191,11 @@ describe('webhook notifier', () => {
     const old = Math.floor(Date.now() / 1000) - 600;
     const res = await fetch(`${server.origin}/hooks/${PATH_TOKEN}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-nightshift-timestamp': String(old), 'x-nightshift-signature': signWebhookBody(original.rawBody, SECRET, old) },
+      headers: {
+        'content-type': 'application/json',
+        'x-nightshift-timestamp': String(old),
+        'x-nightshift-signature': signWebhookBody(original.rawBody, SECRET, old),
+      },
       body: original.rawBody,
     });
     assert.equal(res.status, 401);
