@@ -17,7 +17,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics, type NotificationOutcome } from './metrics.js';
 import { isDeliveryJob, scheduleDelivery } from './notify/delivery.js';
 import { createHub } from './notify/hub.js';
-import { createMessageLinks } from './notify/links.js';
+import { messageLinksFor } from './notify/links.js';
 import { startOutboxSweeper } from './notify/sweeper.js';
 import { observeEngine } from './observe.js';
 import { type Heartbeat, startHeartbeat } from './ops/heartbeat.js';
@@ -136,9 +136,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       config: config.notify,
       store,
       notifiers,
-      renderContext: {
-        links: createMessageLinks({ publicUrl: config.publicUrl, signer: config.links.secret ? links : undefined, links: config.links, blobs }),
-      },
+      renderContext: { links: messageLinksFor(config, links, blobs) },
       schedule: (notification, at) => {
         if (!engineRef) throw new Error('engine not started');
         return scheduleDelivery(engineRef.enqueue, notification, at);

@@ -10,7 +10,7 @@ import { signerFor } from '../links.js';
 import { createLogger, type Logger } from '../logger.js';
 import { scheduleDelivery } from '../notify/delivery.js';
 import { createHub, type NotifyHub } from '../notify/hub.js';
-import { createMessageLinks } from '../notify/links.js';
+import { messageLinksFor } from '../notify/links.js';
 import { createOperations, type Operations, pipelineJobNames } from '../ops/index.js';
 import { pausedJobsCache } from '../ops/pauses.js';
 import { isStep } from '../pipeline/step.js';
@@ -70,9 +70,7 @@ export async function openContext(): Promise<CliContext & { close(): Promise<voi
       config: config.notify,
       store,
       notifiers,
-      renderContext: {
-        links: createMessageLinks({ publicUrl: config.publicUrl, signer: config.links.secret ? signerFor(config) : undefined, links: config.links, blobs }),
-      },
+      renderContext: { links: messageLinksFor(config, signerFor(config), blobs) },
       schedule: (n, at) => scheduleDelivery(engineRef.current!.enqueue, n, at),
       log,
     });

@@ -1,4 +1,5 @@
 import type { BlobStore } from '../blobs/types.js';
+import type { Config } from '../config.js';
 import { type LinkConfig, S3_PRESIGN_MAX_MS } from '../config/links.js';
 import { linkPaths, type LinkSigner } from '../links.js';
 
@@ -44,6 +45,14 @@ export function createMessageLinks(options: MessageLinkOptions): MessageLinks {
     thumbnail: async (file) => (presign ? presign(file.thumbnailKey, presignSeconds) : url(linkPaths.thumbnail(file.id))),
     original: async (file) => (presign ? presign(file.blobKey, presignSeconds) : url(linkPaths.original(file.id))),
   };
+}
+
+/**
+ * The service's message links: PUBLIC_URL, LINK_MODE and LINK_TTL from the config, signed with
+ * `signer` when a key is configured (LINK_SIGNING_SECRET or API_TOKEN), else unsigned.
+ */
+export function messageLinksFor(config: Pick<Config, 'publicUrl' | 'links'>, signer: LinkSigner, blobs: Pick<BlobStore, 'presignGet'>): MessageLinks {
+  return createMessageLinks({ publicUrl: config.publicUrl, signer: config.links.secret === undefined ? undefined : signer, links: config.links, blobs });
 }
 
 /** Links for where no message carries any (tests, tools): every one undefined. */
