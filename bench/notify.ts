@@ -40,6 +40,7 @@ const svc = await startTestService({
   SMTP_RATE_PER_SECOND: process.env.SMTP_RATE_PER_SECOND ?? '200',
   LINE_CHANNEL_ACCESS_TOKEN: line.token,
   LINE_API_BASE_URL: line.url,
+  PUBLIC_URL: 'https://nightshift.bench',
   NOTIFY_RULES: JSON.stringify({ 'file.failed': { windowMs } }),
   NOTIFY_ADMINS: '',
 });

@@ -17,6 +17,10 @@ export const defaults = {
   API_TOKEN: undefined,
   /** Public base URL of this service, used to build thumbnail links in API answers and messages. */
   PUBLIC_URL: undefined,
+  /** Signed links in messages expire this long after the message was made (LINK_TTL: `7d`, `12h`, ms). */
+  LINK_TTL_MS: 7 * 24 * 3_600_000,
+  /** `signed` (links to nightshift) or `presigned` (S3 presigned URLs for thumbnails and originals). */
+  LINK_MODE: 'signed',
   MAX_UPLOAD_BYTES: 50 * 1024 * 1024,
   LOG_LEVEL: 'info',
   /** `json`, `pretty` (one readable line per event) or `auto`: pretty when stdout is a terminal. */

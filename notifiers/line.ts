@@ -8,12 +8,12 @@ import { LINE_CONFIG_KEYS, type LineConfig, lineConfigFromEnv } from './lib/line
 import { withFetchDeadline } from './lib/line-fetch.js';
 import { LINE_LIMITS, renderLineMessage, truncate } from './lib/line-render.js';
 import { lineLinkRoutes, lineWebhookRoutes } from './lib/line-routes.js';
-import { verifyLineSignature } from './lib/line-signature.js';
+import { type LineSignatureCheck, startLineSignatureCheck, verifyLineSignature } from './lib/line-signature.js';
 
 export type { LineConfig } from './lib/line-config.js';
 export { lineConfigFromEnv } from './lib/line-config.js';
 export { LINE_LIMITS, renderAltText, renderFlexBubble, renderLineMessage, renderText } from './lib/line-render.js';
-export { isLinePushTarget, isLineUserId, signLineBody, verifyLineSignature } from './lib/line-signature.js';
+export { isLinePushTarget, isLineUserId, signLineBody, startLineSignatureCheck, verifyLineSignature } from './lib/line-signature.js';
 
 declare module '../src/notify/notifier.js' {
   interface NotifierChannels {
@@ -41,6 +41,11 @@ export interface LineNotifier extends Notifier, Omit<LineClient, 'close'> {
    * when no LINE_CHANNEL_SECRET is configured (then no webhook is accepted).
    */
   verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): boolean;
+  /**
+   * Start checking a webhook's X-Line-Signature before its body is read (fed chunk by chunk).
+   * Undefined when the header is not a well-formed signature or no LINE_CHANNEL_SECRET is set.
+   */
+  startWebhookCheck(signatureHeader: string | undefined): LineSignatureCheck | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -115,6 +120,7 @@ export function createLineNotifier(config: LineConfig, deps: { readonly log: Log
     push: (message, to, signal) => guarded('push', { messageId: message.id, event: message.event, recipient: to }, (s) => client.push(message, to, s), signal),
     reply: (replyToken, text, signal) => guarded('reply', {}, (s) => client.reply(replyToken, text, s), signal),
     verifyWebhook: (rawBody, signatureHeader) => config.channelSecret !== undefined && verifyLineSignature(rawBody, signatureHeader, config.channelSecret),
+    startWebhookCheck: (signatureHeader) => startLineSignatureCheck(signatureHeader, config.channelSecret),
     async close() {
       if (closed) return;
       closed = true;
@@ -130,6 +136,7 @@ export default defineNotifier({
   fromEnv: lineConfigFromEnv,
   create: createLineNotifier,
   deliveryConcurrency: 10,
+  httpsLinks: "LINE's servers fetch a message's image themselves, over HTTPS only",
   // Linked through the bot (POST /owners/:id/line-link). LINE accepts pushes to a user who
   // blocked the bot and delivers nothing: skip them.
   ownerAddress: { field: 'lineUserId', read: (owner) => (owner.lineUserId !== null && owner.lineFollowing ? owner.lineUserId : null) },

@@ -32,7 +32,12 @@ export interface WebhookPayload {
   readonly text: string;
   readonly facts: NonNullable<Message['facts']>;
   readonly items: NonNullable<Message['items']>;
+  /** The file's page (or the message's details link), signed and expiring; null when PUBLIC_URL is unset. */
   readonly url: string | null;
+  /** The thumbnail or chart, signed and expiring. */
+  readonly imageUrl: string | null;
+  /** Every link of the message by name (`page`, `thumbnail`, `original`, `chart`), each signed and expiring. */
+  readonly links: Readonly<Record<string, string>>;
   readonly data: Record<string, unknown>;
 }
 
@@ -74,20 +79,59 @@ function parseConfig(env: Env): WebhookConfig | undefined {
   return { targets, secret, timeoutMs };
 }
 
-/** `sha256=<hex>` of the exact body bytes, keyed with the shared secret. */
-export function signWebhookBody(rawBody: string | Buffer, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+/** How far a receiver lets the timestamp be from its own clock, either way: 5 minutes. */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+/**
+ * `sha256=<hex>` of HMAC-SHA256 over `${timestamp}.${body}`, keyed with the shared secret:
+ * the timestamp (unix seconds, also sent as X-Nightshift-Timestamp) is signed with the body, so
+ * a captured request cannot be replayed once it is older than the receiver's tolerance.
+ */
+export function signWebhookBody(rawBody: string | Buffer, secret: string, timestamp: number): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex')}`;
+}
+
+type HeaderValue = string | readonly string[] | null | undefined;
+/** The request's headers (Node's IncomingHttpHeaders, a fetch Headers), or the two values themselves. */
+export type WebhookHeaders =
+  | { readonly get: (name: string) => string | null }
+  | Readonly<Record<string, HeaderValue>>
+  | { readonly timestamp: HeaderValue; readonly signature: HeaderValue };
+
+function headerOf(headers: WebhookHeaders, name: string, field: 'timestamp' | 'signature'): string | undefined {
+  let v: unknown;
+  if (typeof (headers as { get?: unknown }).get === 'function') v = (headers as { get: (n: string) => string | null }).get(name);
+  else if (field in headers) v = (headers as Record<string, unknown>)[field];
+  else {
+    const record = headers as Readonly<Record<string, HeaderValue>>;
+    v = record[name] ?? Object.entries(record).find(([k]) => k.toLowerCase() === name)?.[1];
+  }
+  return typeof v === 'string' ? v : undefined;
 }
 
 /**
- * For receivers: does `header` (the X-Nightshift-Signature value) sign exactly `rawBody` with
- * `secret`? Compare against the raw bytes as received, before any JSON parsing. Constant-time.
+ * For receivers: did nightshift send exactly `rawBody` (the raw bytes as received, before any
+ * JSON parsing), recently? True only when X-Nightshift-Signature signs
+ * `${X-Nightshift-Timestamp}.${rawBody}` with `secret` and the timestamp is within
+ * `toleranceSeconds` (default 300) of `now` either way. Constant-time compare.
  */
-export function verifyWebhookSignature(rawBody: string | Buffer, header: string | readonly string[] | null | undefined, secret: string): boolean {
-  if (typeof header !== 'string' || !header.startsWith('sha256=')) return false;
-  const given = Buffer.from(header.slice('sha256='.length), 'hex');
-  const expected = createHmac('sha256', secret).update(rawBody).digest();
-  return given.length === expected.length && timingSafeEqual(given, expected);
+export function verifyWebhookSignature(
+  secret: string,
+  rawBody: string | Buffer,
+  headers: WebhookHeaders,
+  options: { readonly toleranceSeconds?: number; readonly now?: number | Date } = {},
+): boolean {
+  const timestamp = headerOf(headers, TIMESTAMP_HEADER, 'timestamp');
+  const signature = headerOf(headers, SIGNATURE_HEADER, 'signature');
+  if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp.trim())) return false;
+  if (signature === undefined || !signature.startsWith('sha256=')) return false;
+  const now = options.now === undefined ? Date.now() : typeof options.now === 'number' ? options.now : options.now.getTime();
+  const ts = Number(timestamp.trim());
+  if (Math.abs(now / 1000 - ts) > (options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS)) return false;
+  const hex = signature.slice('sha256='.length);
+  if (!/^[0-9a-f]{64}$/i.test(hex)) return false;
+  const expected = createHmac('sha256', secret).update(`${ts}.`).update(rawBody).digest();
+  return timingSafeEqual(Buffer.from(hex, 'hex'), expected);
 }
 
 export function webhookPayload(message: Message): WebhookPayload {
@@ -99,6 +143,8 @@ export function webhookPayload(message: Message): WebhookPayload {
     facts: message.facts ?? [],
     items: message.items ?? [],
     url: message.url ?? null,
+    imageUrl: message.imageUrl ?? null,
+    links: message.links ?? {},
     data: message.data ?? {},
   };
 }
@@ -178,11 +224,13 @@ function createWebhookNotifier(config: WebhookConfig, log: Logger): Notifier {
     if (signal?.aborted) return { status: 'retryable', error: 'send aborted' };
     const target = describe(name, url);
     const body = JSON.stringify(webhookPayload(message));
+    // Each attempt is signed afresh: a retry hours later still passes a receiver's 5-minute window.
+    const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
       'content-type': 'application/json; charset=utf-8',
       'user-agent': 'nightshift-webhook/1',
-      [SIGNATURE_HEADER]: signWebhookBody(body, config.secret),
-      [TIMESTAMP_HEADER]: String(Math.floor(Date.now() / 1000)),
+      [SIGNATURE_HEADER]: signWebhookBody(body, config.secret, timestamp),
+      [TIMESTAMP_HEADER]: String(timestamp),
       [ID_HEADER]: message.id,
     };
     const deadline = AbortSignal.timeout(config.timeoutMs);
@@ -222,7 +270,10 @@ function createWebhookNotifier(config: WebhookConfig, log: Logger): Notifier {
 
 const configKeys: ConfigKeyDoc[] = [
   { key: 'WEBHOOK_URLS', description: '`name=https://…,other=https://…`; a webhook recipient is a name' },
-  { key: 'WEBHOOK_SECRET', description: 'HMAC-SHA256 key for `X-Nightshift-Signature: sha256=<hex of the body>`' },
+  {
+    key: 'WEBHOOK_SECRET',
+    description: 'HMAC-SHA256 key for `X-Nightshift-Signature: sha256=<hex of timestamp.body>` (the timestamp is `X-Nightshift-Timestamp`, unix seconds)',
+  },
   { key: 'WEBHOOK_TIMEOUT_MS', default: String(WEBHOOK_DEFAULTS.WEBHOOK_TIMEOUT_MS), description: 'deadline of one POST, connect to last byte' },
 ];
 

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 import { defaults } from '../config/defaults.js';
+import { type LinkConfig, readLinkConfig } from './config/links.js';
 import { ConfigError, type ConfigIssue, issuesOf, zBoolean, zodIssues } from './config/section.js';
 import type { JobOptions } from './engine/options.js';
 import { jobEnvPrefix, type JobOptionSource, parseJobOptions, parseServedJobs } from './engine/options.js';
@@ -45,7 +46,10 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly storage: LocalStorageConfig | S3StorageConfig;
   readonly apiToken: string | undefined;
+  /** PUBLIC_URL without a trailing slash: the base of every link put in a message; unset: no links. */
   readonly publicUrl: string | undefined;
+  /** Signed links (LINK_SIGNING_SECRET, LINK_TTL, LINK_MODE). */
+  readonly links: LinkConfig;
   readonly maxUploadBytes: number;
   readonly logLevel: string;
   readonly pollIntervalMs: number;
@@ -207,7 +211,17 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
     overrides.jobs !== undefined ? parseServedJobs(overrides.jobs, '--jobs', registry.jobs) : parseServedJobs(env.WORKER_JOBS, 'WORKER_JOBS', registry.jobs);
   issues.push(...served.issues);
   const steps = section(() => readStepPools(env, registry.jobs, jobOptions.options));
-  if (!parsed.success || !notify || !notifiers || !schedules || !steps || issues.length > 0) throw new ConfigError(issues);
+  const links =
+    parsed.success && notifiers
+      ? readLinkConfig(env, {
+          apiToken: parsed.data.API_TOKEN,
+          publicUrl: parsed.data.PUBLIC_URL,
+          storageKind: parsed.data.STORAGE_URL?.startsWith('s3://') ? 's3' : 'local',
+          httpsLinksFor: notifiers.flatMap((n) => (n.definition.httpsLinks ? [{ name: n.name, why: n.definition.httpsLinks }] : [])),
+        })
+      : undefined;
+  issues.push(...(links?.issues ?? []));
+  if (!parsed.success || !notify || !notifiers || !schedules || !steps || !links || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
 
@@ -250,6 +264,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
     storage,
     apiToken: e.API_TOKEN,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    links: links.config,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
     pollIntervalMs: e.POLL_INTERVAL_MS,

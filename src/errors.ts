@@ -6,6 +6,10 @@ export const ErrorCodes = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   NOT_FOUND: 'NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /** A signed link (`exp`/`sig`) that was altered, cut short, or made with another key: 403. */
+  LINK_INVALID: 'LINK_INVALID',
+  /** A signed link past its `exp` (LINK_TTL after the message was made): 403. */
+  LINK_EXPIRED: 'LINK_EXPIRED',
   BAD_REQUEST: 'BAD_REQUEST',
   UPLOAD_TOO_LARGE: 'UPLOAD_TOO_LARGE',
   FILE_BUSY: 'FILE_BUSY',

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
@@ -13,11 +12,12 @@ import type { JobName } from './engine/job.js';
 import { isUserError, toError } from './errors.js';
 import { ConnectError, createFaultMonitor, isConnectionFailure, shortReason, urlTarget } from './faults.js';
 import { buildHttp, buildMetricsHttp, checkBindSafety } from './http/server.js';
-import { linkSigner } from './links.js';
+import { signerFor } from './links.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics, type NotificationOutcome } from './metrics.js';
 import { isDeliveryJob, scheduleDelivery } from './notify/delivery.js';
 import { createHub } from './notify/hub.js';
+import { messageLinksFor } from './notify/links.js';
 import { startOutboxSweeper } from './notify/sweeper.js';
 import { observeEngine } from './observe.js';
 import { type Heartbeat, startHeartbeat } from './ops/heartbeat.js';
@@ -130,11 +130,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
     const notifiers = new Map(config.notifiers.map((n) => [n.name, countSends(n.name, n.create({ log }), metrics)] as const));
     // The hub schedules deliveries through the engine, and the engine's jobs emit through the hub.
     let engineRef: Engine | undefined;
+    // One signer for the links messages carry and the routes that check them.
+    const links = signerFor(config);
     const notify = createHub({
       config: config.notify,
       store,
       notifiers,
-      renderContext: { publicUrl: config.publicUrl },
+      renderContext: { links: messageLinksFor(config, links, blobs) },
       schedule: (notification, at) => {
         if (!engineRef) throw new Error('engine not started');
         return scheduleDelivery(engineRef.enqueue, notification, at);
@@ -255,8 +257,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
         faults,
         disks,
         notifiers: registry.notifiers,
-        // Provisional until LINK_SIGNING_SECRET / LINK_TTL are config (issue 11).
-        links: linkSigner(config.apiToken ?? randomBytes(32).toString('hex'), 7 * 24 * 3600 * 1000),
+        links,
       });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.

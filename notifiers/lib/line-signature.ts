@@ -33,3 +33,27 @@ export function isLineUserId(s: unknown): s is string {
 export function isLinePushTarget(s: unknown): s is string {
   return typeof s === 'string' && /^[UCR][0-9a-f]{32}$/.test(s);
 }
+
+/** A signature check fed the body as it streams in: nothing but a running HMAC is kept per request. */
+export interface LineSignatureCheck {
+  update(chunk: Buffer): void;
+  /** After the last chunk: does the header sign exactly the bytes fed? Constant-time. */
+  matches(): boolean;
+}
+
+/**
+ * Start checking `x-line-signature` before the body is read. Undefined when the header cannot
+ * be a signature at all (absent, or not the base64 of 32 bytes) or no secret is set: the request
+ * is refused then without reading a byte of its body.
+ */
+export function startLineSignatureCheck(signatureHeader: string | undefined, channelSecret: string | undefined): LineSignatureCheck | undefined {
+  const header = signatureHeader?.trim() ?? '';
+  if (!channelSecret || !/^[A-Za-z0-9+/]{43}=$/.test(header)) return undefined;
+  const given = Buffer.from(header, 'base64');
+  if (given.length !== 32 || given.toString('base64') !== header) return undefined;
+  const hmac = createHmac('sha256', channelSecret);
+  return {
+    update: (chunk) => void hmac.update(chunk),
+    matches: () => timingSafeEqual(hmac.digest(), given),
+  };
+}

@@ -82,6 +82,8 @@ function inlineImages(message: Message): string {
 export function renderEmailHtml(message: Message): string {
   const image = safeUrl(message.imageUrl);
   const link = safeUrl(message.url);
+  const original = safeUrl(message.links?.original);
+  const links = link !== undefined || original !== undefined;
   const parts = [
     `<h1 style="${STYLE.h1}">${escapeHtml(message.title)}</h1>`,
     message.html ?? paragraphs(message.text),
@@ -90,6 +92,8 @@ export function renderEmailHtml(message: Message): string {
     image ? `<img src="${escapeHtml(image)}" alt="" style="${STYLE.img}">` : '',
     inlineImages(message),
     link ? `<p style="${STYLE.p}"><a href="${escapeHtml(link)}" style="${STYLE.button}">View details</a></p>` : '',
+    original ? `<p style="${STYLE.p}"><a href="${escapeHtml(original)}">Download the original</a></p>` : '',
+    links ? `<p style="${STYLE.p};${STYLE.muted};font-size:12px">These links expire; ask for a new message if one no longer opens.</p>` : '',
   ].filter((p) => p !== '');
   return [
     '<!doctype html>',
@@ -121,6 +125,9 @@ export function renderEmailText(message: Message): string {
     }
   }
   const link = safeUrl(message.url);
-  if (link) lines.push('', `Details: ${link}`);
+  const original = safeUrl(message.links?.original);
+  if (link !== undefined || original !== undefined) lines.push('');
+  if (link) lines.push(`Details: ${link}`);
+  if (original) lines.push(`Original: ${original}`);
   return `${lines.join('\n')}\n`;
 }

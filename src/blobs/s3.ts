@@ -12,6 +12,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 import type { S3StorageConfig } from '../config.js';
 import { configIssue } from '../config/section.js';
@@ -204,6 +205,13 @@ export class S3BlobStore implements BlobStore {
         yield { key, size: object.Size ?? 0, contentType: undefined, lastModified: object.LastModified ?? new Date(0) };
       }
     }
+  }
+
+  /** A SigV4 presigned GetObject URL; signed locally with the client's credentials (no request). */
+  async presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    assertValidKey(key);
+    const expiresIn = Math.max(1, Math.min(604_800, Math.floor(expiresInSeconds)));
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { expiresIn });
   }
 
   async ping(): Promise<void> {

@@ -30,6 +30,11 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every blob whose key starts with prefix, in no particular order. */
   list(prefix: string): AsyncIterable<BlobInfo>;
+  /**
+   * A URL that GETs the blob without credentials for `expiresInSeconds` (S3 presigned URLs,
+   * at most 7 days; LINK_MODE=presigned). Absent where the storage cannot make one (local).
+   */
+  presignGet?(key: string, expiresInSeconds: number): Promise<string>;
   /** Throws if the storage cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,9 +6,11 @@ import type { Config } from '../config.js';
 import { createEngineBackend } from '../engine/backends.js';
 import { createEngine, type Engine, type RegisteredJob } from '../engine/engine.js';
 import { ErrorCodes, NightshiftError, toError } from '../errors.js';
+import { signerFor } from '../links.js';
 import { createLogger, type Logger } from '../logger.js';
 import { scheduleDelivery } from '../notify/delivery.js';
 import { createHub, type NotifyHub } from '../notify/hub.js';
+import { messageLinksFor } from '../notify/links.js';
 import { createOperations, type Operations, pipelineJobNames } from '../ops/index.js';
 import { pausedJobsCache } from '../ops/pauses.js';
 import { isStep } from '../pipeline/step.js';
@@ -68,7 +70,7 @@ export async function openContext(): Promise<CliContext & { close(): Promise<voi
       config: config.notify,
       store,
       notifiers,
-      renderContext: { publicUrl: config.publicUrl },
+      renderContext: { links: messageLinksFor(config, signerFor(config), blobs) },
       schedule: (n, at) => scheduleDelivery(engineRef.current!.enqueue, n, at),
       log,
     });

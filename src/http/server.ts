@@ -8,7 +8,7 @@ import { classifyFault, faultError, STORE_RETRY_AFTER_SECONDS } from '../faults.
 import type { Logger } from '../logger.js';
 import { type Metrics, metricsRoute } from '../metrics.js';
 import type { NotifierRoutes } from '../notify/notifier.js';
-import { requireToken } from './auth.js';
+import { requireTokenOrLink } from './auth.js';
 import { mountDashboard } from './dash.js';
 import type { HttpDeps } from './deps.js';
 import { fileRoutes } from './files.js';
@@ -17,7 +17,7 @@ import { notificationRoutes } from './notifications.js';
 import { opsRoutes } from './ops.js';
 import { ownerRoutes } from './owners.js';
 import { scheduleRoutes } from './schedules.js';
-import { summaryChartRoutes, summaryRoutes } from './summaries.js';
+import { summaryRoutes } from './summaries.js';
 
 export type { HttpDeps } from './deps.js';
 
@@ -83,7 +83,8 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   healthRoutes(app, { ...deps, minFreeBytes: config.minFreeBytes });
   await app.register(
     async (api) => {
-      if (config.apiToken) api.addHook('onRequest', requireToken(config.apiToken, { allowBasic: false, realm: 'nightshift api' }));
+      // The token, or a signed link for the GET routes messages link to (thumbnail, original, chart).
+      api.addHook('onRequest', requireTokenOrLink(config.apiToken, deps.links, { realm: 'nightshift api' }));
       fileRoutes(api, deps);
       ownerRoutes(api, deps);
       notificationRoutes(api, { ...deps, channels: deps.notifiers.map((d) => d.name) });
@@ -94,8 +95,6 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
-  // Its own scope: the chart accepts a signed URL in place of the token (LINE cannot send one).
-  await app.register(async (api) => summaryChartRoutes(api, deps), { prefix: '/api/v1' });
   if (deps.metrics) metricsRoute(app, deps.metrics.registry, { metricsToken: config.metricsToken, apiToken: config.apiToken });
   await notifierRoutes(app, deps, 'public');
   await mountDashboard(app, deps.agenda, config.apiToken);

@@ -4,10 +4,8 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
 import { renderChartPng } from '../summary/chart.js';
-import { ALL_OWNERS, verifyChartSignature } from '../summary/link.js';
 import { buildReport, type SummaryReport } from '../summary/report.js';
 import { dueWindow, summaryWindow } from '../summary/time.js';
-import { requireToken } from './auth.js';
 import { OWNER } from './files.js';
 import { parse } from './validate.js';
 
@@ -22,7 +20,6 @@ const DATE = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'date must be YYYY-MM-DD')
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'date must be a real calendar date');
 const Query = z.object({ date: DATE.optional() });
-const ChartQuery = z.object({ date: DATE.optional(), sig: z.string().max(64).optional() });
 
 /**
  * The numbers of a daily summary, computed the way the `daily-summary` job computes them: the
@@ -37,33 +34,20 @@ async function reportFor(deps: SummaryRouteDeps, ownerParam: string, date: strin
   return buildReport(store, owner, window);
 }
 
-/** `GET /summaries/:owner?date=YYYY-MM-DD` (inside the token-protected /api/v1 scope). */
+/**
+ * `GET /summaries/:owner?date=YYYY-MM-DD` and `GET /summaries/:owner/chart.png?date=` (inside
+ * the token-protected /api/v1 scope). The chart is what a summary message shows: its link is
+ * signed (src/links.ts), so LINE, which fetches a message's image itself, needs no token.
+ */
 export function summaryRoutes(app: FastifyInstance, deps: SummaryRouteDeps): void {
   app.get('/summaries/:owner', async (request) => {
     const { owner } = parse(Params, request.params);
     const { date } = parse(Query, request.query);
     return reportFor(deps, owner, date);
   });
-}
-
-/**
- * `GET /summaries/:owner/chart.png?date=&sig=`, registered outside the token hook: LINE fetches
- * a message's image itself and cannot send our token, so a valid `sig` (an HMAC of owner and
- * date keyed by API_TOKEN, see jobs/lib/summary/link.ts) stands in for it. Without a sig the
- * token is required as everywhere else.
- */
-export function summaryChartRoutes(app: FastifyInstance, deps: SummaryRouteDeps): void {
-  const token = deps.config.apiToken;
-  const guard = token ? requireToken(token, { allowBasic: false, realm: 'nightshift api' }) : undefined;
   app.get('/summaries/:owner/chart.png', async (request, reply) => {
     const { owner } = parse(Params, request.params);
-    const { date, sig } = parse(ChartQuery, request.query);
-    const who = owner === 'all' ? ALL_OWNERS : owner;
-    const signed = token !== undefined && sig !== undefined && date !== undefined && verifyChartSignature(token, who, date, sig);
-    if (guard && !signed) {
-      await guard(request, reply);
-      if (reply.sent) return reply;
-    }
+    const { date } = parse(Query, request.query);
     const png = await renderChartPng(await reportFor(deps, owner, date));
     return reply.type('image/png').header('Cache-Control', 'private, max-age=300').send(png);
   });

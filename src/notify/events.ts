@@ -10,7 +10,10 @@ export interface FileEventPayload {
   /** When processing (this run) started: part of the idempotency key, so a reprocess notifies again. */
   readonly runStartedAt: Date | null;
   readonly facts?: ReadonlyArray<{ label: string; value: string }>;
+  /** The thumbnail's signed (or presigned) URL, when there is one and links can be made. */
   readonly thumbnailUrl?: string | undefined;
+  /** The uploaded bytes' signed (or presigned) URL. */
+  readonly originalUrl?: string | undefined;
 }
 
 export interface EventPayloads {
@@ -29,6 +32,7 @@ export interface EventPayloads {
     readonly facts: ReadonlyArray<{ label: string; value: string }>;
     readonly items?: ReadonlyArray<{ title: string; detail?: string }>;
     readonly chartPng?: Buffer | undefined;
+    /** The chart's signed URL (src/notify/links.ts). */
     readonly chartUrl?: string | undefined;
   };
   'quota.warning': QuotaPayload;

@@ -4,12 +4,15 @@ import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Owner } from '../store/owner-types.js';
 import type { Store } from '../store/types.js';
 import { type EventPayloads, subjectKey } from './events.js';
+import type { MessageLinks } from './links.js';
 import type { ChannelName, Notifier, NotifyEvent } from './notifier.js';
 import { quietUntil } from './quiet.js';
 import { messageToJson, render, type RenderContext, renderDigest } from './render.js';
 import { type NotifyConfig, resolveTargets, type Target } from './rules.js';
 
 export interface NotifyHub {
+  /** The links messages carry (signed, from PUBLIC_URL): what event payloads' URLs are made with. */
+  readonly links: MessageLinks;
   /** Channels with a registered notifier. */
   readonly channels: ReadonlySet<ChannelName>;
   readonly notifiers: ReadonlyMap<ChannelName, Notifier>;
@@ -61,6 +64,7 @@ export function createHub(options: HubOptions): NotifyHub {
   }
 
   return {
+    links: options.renderContext.links,
     channels,
     notifiers: options.notifiers,
     targets,

@@ -57,6 +57,11 @@ export interface Message {
   readonly imageUrl?: string | undefined;
   /** Link to details. */
   readonly url?: string | undefined;
+  /**
+   * Every link of the message by name (`page`, `thumbnail`, `original`, `chart`), each signed
+   * and expiring (src/notify/links.ts); webhooks send them as `links`.
+   */
+  readonly links?: Readonly<Record<string, string>> | undefined;
   /** Files to attach (email inlines those with a cid; other channels ignore them). */
   readonly attachments?: readonly Attachment[] | undefined;
   /** The structured event payload, for machine consumers (webhooks). */
@@ -170,6 +175,11 @@ export interface NotifierDefinition<N extends ChannelName = ChannelName> {
    * `owner:<id>`) while NOTIFY_CONSOLE_FALLBACK is on. At most one notifier sets this.
    */
   readonly fallback?: boolean | undefined;
+  /**
+   * Set when this channel's provider fetches the links of a message itself and needs them on
+   * HTTPS: why, for the start-up error. When configured, PUBLIC_URL must then be https://.
+   */
+  readonly httpsLinks?: string | undefined;
   /** HTTP routes it serves. Registered whether or not the channel is configured. */
   readonly routes?:
     | {

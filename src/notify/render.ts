@@ -1,6 +1,6 @@
 import { formatBytes } from '../format.js';
-import { filePath } from '../pipeline/result.js';
 import type { EventPayloads, FileEventPayload, QuotaPayload } from './events.js';
+import type { MessageLinks } from './links.js';
 import type { Message, MessageItem, NotifyEvent } from './notifier.js';
 
 /** A message before it has its idempotency id (given per recipient by the hub). */
@@ -9,12 +9,18 @@ export type Draft = Omit<Message, 'id'>;
 const https = (u: string | undefined) => (u && u.startsWith('https://') ? u : undefined);
 
 export interface RenderContext {
-  /** PUBLIC_URL, for links; undefined leaves links out. */
-  readonly publicUrl: string | undefined;
+  /** Every link a message carries comes from here, signed (undefined ones are left out). */
+  readonly links: MessageLinks;
 }
 
 function fileLink(ctx: RenderContext, fileId: string): string | undefined {
-  return ctx.publicUrl ? `${ctx.publicUrl}${filePath(fileId)}` : undefined;
+  return ctx.links.page(fileId);
+}
+
+/** The named links of a message, without the absent ones; undefined when there is none. */
+function namedLinks(links: Record<string, string | undefined>): Record<string, string> | undefined {
+  const present = Object.entries(links).filter((e): e is [string, string] => e[1] !== undefined);
+  return present.length > 0 ? Object.fromEntries(present) : undefined;
 }
 
 /** The item a file event contributes to a digest. */
@@ -36,6 +42,7 @@ export function render<E extends NotifyEvent>(event: E, payload: EventPayloads[E
         items: [fileItem(p, ctx)],
         imageUrl: https(p.thumbnailUrl),
         url: fileLink(ctx, p.fileId),
+        links: namedLinks({ page: fileLink(ctx, p.fileId), thumbnail: p.thumbnailUrl, original: p.originalUrl }),
         data: { fileId: p.fileId, owner: p.owner, status: p.status, error: p.error },
       };
     }
@@ -50,6 +57,7 @@ export function render<E extends NotifyEvent>(event: E, payload: EventPayloads[E
           { label: 'Step', value: p.step },
         ],
         url: fileLink(ctx, p.fileId),
+        links: namedLinks({ page: fileLink(ctx, p.fileId) }),
         data: { fileId: p.fileId, owner: p.owner, step: p.step },
       };
     }
@@ -78,6 +86,7 @@ export function render<E extends NotifyEvent>(event: E, payload: EventPayloads[E
         facts: p.facts,
         items: p.items?.map((i) => ({ title: i.title, detail: i.detail })),
         imageUrl: https(p.chartUrl),
+        links: namedLinks({ chart: p.chartUrl }),
         attachments: p.chartPng ? [{ filename: 'chart.png', contentType: 'image/png', content: p.chartPng, cid: 'chart' }] : undefined,
         data: { owner: p.owner, date: p.date, facts: p.facts },
       };

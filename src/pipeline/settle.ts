@@ -2,8 +2,9 @@ import type { JobServices } from '../engine/job.js';
 import { toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FileEventPayload } from '../notify/events.js';
+import type { MessageLinks } from '../notify/links.js';
 import type { FileRecord } from '../store/types.js';
-import { filePath, stepResult } from './result.js';
+import { stepResult } from './result.js';
 
 /**
  * Move a file to its final status once every step is final. The store makes this atomic, so
@@ -24,14 +25,14 @@ async function announce(services: Pick<JobServices, 'notify' | 'config'>, file: 
   log.info({ fileId: file.id, status: file.status, error: file.error ?? undefined }, `file ${file.status}`);
   if (file.status !== 'completed' && file.status !== 'failed') return;
   try {
-    await services.notify.emit(file.status === 'completed' ? 'file.completed' : 'file.failed', fileEvent(file, services.config.publicUrl));
+    await services.notify.emit(file.status === 'completed' ? 'file.completed' : 'file.failed', await fileEvent(file, services.notify.links));
   } catch (err) {
     // The file's outcome is recorded; a notification problem must not undo or retry the work.
     log.error({ err: toError(err), fileId: file.id }, 'could not queue the file notification');
   }
 }
 
-export function fileEvent(file: FileRecord, publicUrl: string | undefined): FileEventPayload {
+export async function fileEvent(file: FileRecord, links: MessageLinks): Promise<FileEventPayload> {
   const analysis = stepResult(file, 'analyze');
   const ocr = stepResult(file, 'ocr');
   const facts: Array<{ label: string; value: string }> = [];
@@ -39,7 +40,7 @@ export function fileEvent(file: FileRecord, publicUrl: string | undefined): File
   if (top) facts.push({ label: 'Top label', value: `${top.label} (${Math.round(top.score * 100)}%)` });
   if (analysis) facts.push({ label: 'Size', value: `${analysis.width}×${analysis.height}` });
   if (ocr && ocr.text.trim() !== '') facts.push({ label: 'Text', value: ocr.text.trim().slice(0, 200) });
-  const hasThumb = stepResult(file, 'thumbnail') !== null;
+  const thumbnailKey = stepResult(file, 'thumbnail')?.thumbnailKey;
   return {
     fileId: file.id,
     owner: file.owner,
@@ -48,6 +49,7 @@ export function fileEvent(file: FileRecord, publicUrl: string | undefined): File
     error: file.error,
     runStartedAt: file.startedAt,
     facts,
-    thumbnailUrl: hasThumb && publicUrl ? `${publicUrl}${filePath(file.id)}/thumbnail` : undefined,
+    thumbnailUrl: typeof thumbnailKey === 'string' ? await links.thumbnail({ id: file.id, thumbnailKey }) : undefined,
+    originalUrl: await links.original(file),
   };
 }

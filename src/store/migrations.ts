@@ -6,6 +6,7 @@ import { ownersOutboxUsage } from './migration-0002.js';
 import { jobRuns } from './migration-0003.js';
 import { ownerAddresses } from './migration-0004-owner-addresses.js';
 import { operations } from './migration-0005-operations.js';
+import { lineEvents } from './migration-0006-line-events.js';
 import type { SqlKind } from './schema.js';
 
 /**
@@ -73,6 +74,7 @@ export function migrations(kind: SqlKind): Record<string, Migration> {
     '0003_job_runs': jobRuns(kind),
     '0004_owner_addresses': ownerAddresses(),
     '0005_workers_controls': operations(kind),
+    '0006_line_events': lineEvents(),
   };
 }
 

@@ -19,8 +19,16 @@ interface OwnerDoc {
    * stores' owner_addresses table). Absent on documents written before it existed.
    */
   addresses?: Record<string, string>;
+  /** The last LINE webhook event applied to this owner; absent or null: none yet. */
+  lineEventAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A LINE webhookEventId already applied (the SQL stores' line_webhook_events). */
+interface LineEventDoc {
+  _id: string;
+  seenAt: Date;
 }
 
 interface LinkCodeDoc {
@@ -54,10 +62,12 @@ function toOwner(d: OwnerDoc): Owner {
 export class MongoOwners implements OwnerRepo {
   readonly #owners: Collection<OwnerDoc>;
   readonly #codes: Collection<LinkCodeDoc>;
+  readonly #lineEvents: Collection<LineEventDoc>;
 
   constructor(db: Db) {
     this.#owners = db.collection<OwnerDoc>('owners');
     this.#codes = db.collection<LinkCodeDoc>('owner_link_codes');
+    this.#lineEvents = db.collection<LineEventDoc>('line_webhook_events');
   }
 
   async ensureIndexes(): Promise<string[]> {
@@ -65,6 +75,7 @@ export class MongoOwners implements OwnerRepo {
       ...(await this.#owners.createIndexes([{ key: { lineUserId: 1 }, name: 'owners_line_user_idx' }])),
       // One live code per owner: a second concurrent createLinkCode loses and retries.
       ...(await this.#codes.createIndexes([{ key: { ownerId: 1 }, name: 'owner_link_codes_owner_idx', unique: true }])),
+      ...(await this.#lineEvents.createIndexes([{ key: { seenAt: 1 }, name: 'line_webhook_events_seen_idx' }])),
     ];
   }
 
@@ -75,6 +86,7 @@ export class MongoOwners implements OwnerRepo {
     if (patch.lineUserId !== undefined) {
       set.lineUserId = patch.lineUserId;
       set.lineFollowing = patch.lineUserId !== null;
+      set.lineEventAt = null;
     }
     if (patch.quotaBytes !== undefined) set.quotaBytes = patch.quotaBytes;
     if (patch.timezone !== undefined) set.timezone = patch.timezone;
@@ -137,13 +149,34 @@ export class MongoOwners implements OwnerRepo {
     return doc && doc.expiresAt.getTime() > now.getTime() ? doc.ownerId : null;
   }
 
-  async setLineUser(ownerId: string, lineUserId: string | null): Promise<void> {
-    await this.#owners.updateOne({ _id: ownerId }, { $set: { lineUserId, lineFollowing: lineUserId !== null, updatedAt: new Date() } });
+  async setLineUser(ownerId: string, lineUserId: string | null, at?: Date): Promise<void> {
+    await this.#owners.updateOne(
+      { _id: ownerId },
+      { $set: { lineUserId, lineFollowing: lineUserId !== null, lineEventAt: at ?? null, updatedAt: new Date() } },
+    );
   }
 
-  async setLineFollowing(lineUserId: string, following: boolean): Promise<number> {
-    const r = await this.#owners.updateMany({ lineUserId }, { $set: { lineFollowing: following, updatedAt: new Date() } });
+  async setLineFollowing(lineUserId: string, following: boolean, at?: Date): Promise<number> {
+    // The check and the write in one update: of two events racing, the newer one wins. A null
+    // filter also matches documents written before the field existed.
+    const filter = at ? { lineUserId, $or: [{ lineEventAt: null }, { lineEventAt: { $lte: at } }] } : { lineUserId };
+    const r = await this.#owners.updateMany(filter, { $set: { lineFollowing: following, updatedAt: new Date(), ...(at ? { lineEventAt: at } : {}) } });
     return r.matchedCount;
+  }
+
+  async claimLineEvent(eventId: string, now: Date, retainMs: number): Promise<boolean> {
+    await this.#lineEvents.deleteMany({ seenAt: { $lt: new Date(now.getTime() - retainMs) } });
+    try {
+      await this.#lineEvents.insertOne({ _id: eventId, seenAt: now });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  async releaseLineEvent(eventId: string): Promise<void> {
+    await this.#lineEvents.deleteOne({ _id: eventId });
   }
 
   async addresses(ownerId: string): Promise<Readonly<Record<string, string>>> {

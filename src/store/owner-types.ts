@@ -47,10 +47,24 @@ export interface OwnerRepo {
   createLinkCode(ownerId: string, code: string, expiresAt: Date): Promise<void>;
   /** Atomically take a code: returns its owner id once, if unexpired at `now`; null otherwise. */
   consumeLinkCode(code: string, now: Date): Promise<string | null>;
-  /** Link (or unlink with null) a LINE user; linking sets lineFollowing = true. */
-  setLineUser(ownerId: string, lineUserId: string | null): Promise<void>;
-  /** Record follow/unfollow for whichever owner has this LINE user id; returns owners changed. */
-  setLineFollowing(lineUserId: string, following: boolean): Promise<number>;
+  /**
+   * Link (or unlink with null) a LINE user; linking sets lineFollowing = true. `at`: the time of
+   * the LINE event that linked it, which becomes the owner's last applied LINE event (none: cleared).
+   */
+  setLineUser(ownerId: string, lineUserId: string | null, at?: Date): Promise<void>;
+  /**
+   * Record follow/unfollow for whichever owner has this LINE user id; returns owners changed.
+   * With `at` (the webhook event's timestamp) only owners whose last applied LINE event is not
+   * newer change, and `at` becomes their last applied event: a replayed older event changes nothing.
+   */
+  setLineFollowing(lineUserId: string, following: boolean, at?: Date): Promise<number>;
+  /**
+   * Record a LINE `webhookEventId` as applied, atomically: true the first time, false when it
+   * was already recorded (a redelivery or a replay). Ids older than `retainMs` are forgotten.
+   */
+  claimLineEvent(eventId: string, now: Date, retainMs: number): Promise<boolean>;
+  /** Forget a claimed event id again (its handling failed, so LINE's redelivery must be applied). */
+  releaseLineEvent(eventId: string): Promise<void>;
   /**
    * The owner's address map, channel → address, for channels that keep owners' addresses there
    * (e.g. `slack`: an incoming-webhook URL). Empty for an unknown owner.

@@ -64,8 +64,16 @@ export interface OwnersTable {
    * compare-and-set is a plain string equality in the WHERE clause.
    */
   quota_alerts: string;
+  /** Epoch ms of the last LINE webhook event applied to this owner (migration 0006); null: none yet. */
+  line_event_at: NullableInt8;
   created_at: Int8;
   updated_at: Int8;
+}
+
+/** LINE webhook events already applied, by webhookEventId (migration 0006). */
+export interface LineWebhookEventsTable {
+  event_id: string;
+  seen_at: Int8;
 }
 
 export interface OwnerLinkCodesTable {
@@ -116,6 +124,7 @@ export interface Database {
   owners: OwnersTable;
   owner_link_codes: OwnerLinkCodesTable;
   owner_addresses: OwnerAddressesTable;
+  line_webhook_events: LineWebhookEventsTable;
   notifications: NotificationsTable;
   job_runs: JobRunsTable;
   workers: WorkersTable;

@@ -35,6 +35,7 @@ function patchColumns(patch: OwnerPatch): Updateable<OwnersTable> {
   if (patch.lineUserId !== undefined) {
     set.line_user_id = patch.lineUserId;
     set.line_following = patch.lineUserId === null ? 0 : 1;
+    set.line_event_at = null;
   }
   if (patch.quotaBytes !== undefined) set.quota_bytes = patch.quotaBytes;
   if (patch.timezone !== undefined) set.timezone = patch.timezone;
@@ -67,6 +68,7 @@ export class SqlOwners implements OwnerRepo {
         quiet_hours: null,
         events: null,
         quota_alerts: '[]',
+        line_event_at: null,
         created_at: now,
         updated_at: now,
         ...set,
@@ -107,21 +109,40 @@ export class SqlOwners implements OwnerRepo {
     return row && toNumber(row.expires_at) > now.getTime() ? row.owner_id : null;
   }
 
-  async setLineUser(ownerId: string, lineUserId: string | null): Promise<void> {
+  async setLineUser(ownerId: string, lineUserId: string | null, at?: Date): Promise<void> {
     await this.#db
       .updateTable('owners')
-      .set({ line_user_id: lineUserId, line_following: lineUserId === null ? 0 : 1, updated_at: Date.now() })
+      .set({ line_user_id: lineUserId, line_following: lineUserId === null ? 0 : 1, line_event_at: at?.getTime() ?? null, updated_at: Date.now() })
       .where('id', '=', ownerId)
       .execute();
   }
 
-  async setLineFollowing(lineUserId: string, following: boolean): Promise<number> {
-    const r = await this.#db
+  async setLineFollowing(lineUserId: string, following: boolean, at?: Date): Promise<number> {
+    let update = this.#db
       .updateTable('owners')
-      .set({ line_following: following ? 1 : 0, updated_at: Date.now() })
-      .where('line_user_id', '=', lineUserId)
-      .executeTakeFirst();
+      .set({ line_following: following ? 1 : 0, updated_at: Date.now(), ...(at ? { line_event_at: at.getTime() } : {}) })
+      .where('line_user_id', '=', lineUserId);
+    // The check and the write in one statement: of two events racing, the newer one wins.
+    if (at) update = update.where((eb) => eb.or([eb('line_event_at', 'is', null), eb('line_event_at', '<=', at.getTime())]));
+    const r = await update.executeTakeFirst();
     return Number(r.numUpdatedRows);
+  }
+
+  async claimLineEvent(eventId: string, now: Date, retainMs: number): Promise<boolean> {
+    await this.#db
+      .deleteFrom('line_webhook_events')
+      .where('seen_at', '<', now.getTime() - retainMs)
+      .execute();
+    const r = await this.#db
+      .insertInto('line_webhook_events')
+      .values({ event_id: eventId, seen_at: now.getTime() })
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async releaseLineEvent(eventId: string): Promise<void> {
+    await this.#db.deleteFrom('line_webhook_events').where('event_id', '=', eventId).execute();
   }
 
   async addresses(ownerId: string): Promise<Readonly<Record<string, string>>> {

@@ -3,7 +3,6 @@ import type { Logger } from '../logger.js';
 import { notificationId, notificationKey } from '../store/outbox-keys.js';
 import type { Owner } from '../store/owner-types.js';
 import { renderChartPng } from './chart.js';
-import { chartUrl } from './link.js';
 import { buildReport, hasActivity, summaryPayload } from './report.js';
 import { dueWindow, type SummaryWindow } from './time.js';
 
@@ -66,7 +65,7 @@ export async function runDailySummary(
 type Outcome = 'sent' | 'already-sent' | 'no-activity' | 'no-recipients';
 
 async function summarizeOne(services: JobServices, owner: Owner | null, ownerId: string | null, window: SummaryWindow): Promise<Outcome> {
-  const { config, store, notify } = services;
+  const { store, notify } = services;
   const targets = await notify.targets('summary.daily', owner, ownerId, { forAdmins: ownerId === null });
   if (targets.length === 0) return 'no-recipients';
   // The hub's key layout (src/notify/hub.ts): the row ids tell whether this date went out already.
@@ -77,6 +76,6 @@ async function summarizeOne(services: JobServices, owner: Owner | null, ownerId:
   const report = await buildReport(store, ownerId, window);
   if (!hasActivity(report)) return 'no-activity';
   const png = await renderChartPng(report);
-  const created = await notify.emit('summary.daily', summaryPayload(report, { png, url: chartUrl(config, ownerId, window.date) }));
+  const created = await notify.emit('summary.daily', summaryPayload(report, { png, url: notify.links.chart(ownerId, window.date) }));
   return created.length > 0 ? 'sent' : 'already-sent';
 }

@@ -45,6 +45,8 @@ export async function startRig(): Promise<NotifyRig> {
       LINE_CHANNEL_SECRET: LINE_SECRET,
       LINE_API_BASE_URL: line.url,
       LINE_TIMEOUT_MS: '1000',
+      // LINE needs https links (a start-up error otherwise); nothing here fetches them.
+      PUBLIC_URL: 'https://nightshift.test',
       WEBHOOK_URLS: `ops=${hook.origin}/hook,wrong=${wrongHook.origin}/hook`,
       WEBHOOK_SECRET,
       NOTIFY_ADMINS: 'webhook:ops',

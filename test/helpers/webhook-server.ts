@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-import { ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature, type WebhookPayload } from '../../notifiers/webhook.js';
+import { ID_HEADER, verifyWebhookSignature, type WebhookPayload } from '../../notifiers/webhook.js';
 import { type ScriptedServer, startScriptedServer } from './scripted-server.js';
 
 /** One request the receiver accepted (signature valid, 2xx answered). */
@@ -27,15 +27,16 @@ export interface TestWebhookServer extends ScriptedServer<ScriptedAnswer> {
 }
 
 /**
- * A real HTTP receiver on 127.0.0.1 (random port) that checks X-Nightshift-Signature with
- * `verifyWebhookSignature` against the raw body, exactly as a user's receiver should.
+ * A real HTTP receiver on 127.0.0.1 (random port) that checks X-Nightshift-Signature and
+ * X-Nightshift-Timestamp with `verifyWebhookSignature` against the raw body, exactly as a user's
+ * receiver should.
  */
 export async function startWebhookServer(secret: string): Promise<TestWebhookServer> {
   const received: ReceivedWebhook[] = [];
   const badSignatures: string[] = [];
   const base = await startScriptedServer<ScriptedAnswer>((req, body, res, scripted) => {
     const raw = body.toString('utf8');
-    if (!verifyWebhookSignature(raw, req.headers[SIGNATURE_HEADER], secret)) {
+    if (!verifyWebhookSignature(secret, raw, req.headers)) {
       badSignatures.push(raw);
       res.writeHead(401, { 'content-type': 'text/plain' }).end('bad signature');
       return;

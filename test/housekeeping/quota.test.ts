@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { scheduleDelivery } from '../../src/notify/delivery.js';
 import type { NotifyHub } from '../../src/notify/hub.js';
 import { createHub } from '../../src/notify/hub.js';
+import { NO_LINKS } from '../../src/notify/links.js';
 import { checkOwnerQuota, nextAlerts } from '../../src/quota.js';
 import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { startTestService, upload } from '../helpers/service.js';
@@ -48,7 +49,7 @@ function suite(kind: 'sqlite' | 'postgres', skip: string | false) {
         config: config.notify,
         store: service.store,
         notifiers: new Map(config.notifiers.map((x) => [x.name, x.create({ log })] as const)),
-        renderContext: { publicUrl: undefined },
+        renderContext: { links: NO_LINKS },
         schedule: (n, at) => scheduleDelivery(service.engine.enqueue, n, at),
         log,
       });

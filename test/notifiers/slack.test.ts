@@ -4,6 +4,8 @@ import { after, before, describe, test } from 'node:test';
 
 import slack, { renderSlackMessage, SLACK_LIMITS } from '../../notifiers/slack.js';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
+import { linkSigner, verifyRequestUrl } from '../../src/links.js';
+import { createMessageLinks } from '../../src/notify/links.js';
 import type { Notifier, SendResult } from '../../src/notify/notifier.js';
 import { render } from '../../src/notify/render.js';
 import { startSlackServer, type TestSlackServer, validateSlackPayload } from '../helpers/slack-server.js';
@@ -126,7 +128,8 @@ describe('slack notifier against a fake Slack', () => {
     assert.deepEqual(server.rejected, []);
   });
 
-  test('the blocks carry the same facts as the email, the image, a link button and the id', () => {
+  test('the blocks carry the same facts as the email, the image, a signed link button and the id', () => {
+    const signer = linkSigner('slack-test-secret-0123456789', 60_000);
     const draft = render(
       'file.completed',
       {
@@ -139,7 +142,7 @@ describe('slack notifier against a fake Slack', () => {
         thumbnailUrl: 'https://cdn.example/cat.webp',
         facts: [{ label: 'Size', value: '12 KB' }],
       },
-      { publicUrl: 'https://ns.example' },
+      { links: createMessageLinks({ publicUrl: 'https://ns.example', signer, links: { mode: 'signed', ttlMs: 60_000 } }) },
     );
     const id = randomUUID();
     const payload = renderSlackMessage({ ...draft, id });
@@ -154,6 +157,10 @@ describe('slack notifier against a fake Slack', () => {
     );
     assert.match(JSON.stringify(payload.blocks), new RegExp(id));
     assert.match(payload.text, /cat\.jpg is ready/);
+    const actions = payload.blocks.find((b) => b.type === 'actions');
+    const button = actions && 'elements' in actions ? actions.elements[0]?.url : undefined;
+    assert.ok(button?.startsWith('https://ns.example/files/f1?exp='), button);
+    assert.equal(verifyRequestUrl(signer, (button ?? '').slice('https://ns.example'.length)).ok, true);
   });
 });
 

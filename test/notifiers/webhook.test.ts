@@ -74,8 +74,8 @@ describe('webhook notifier', () => {
     assert.equal(got.path, `/hooks/${PATH_TOKEN}`);
     assert.equal(got.headers['content-type'], 'application/json; charset=utf-8');
     assert.equal(got.headers['x-nightshift-id'], message.id);
-    assert.equal(got.headers['x-nightshift-signature'], signWebhookBody(got.rawBody, SECRET));
     const ts = Number(got.headers['x-nightshift-timestamp']);
+    assert.equal(got.headers['x-nightshift-signature'], signWebhookBody(got.rawBody, SECRET, ts));
     assert.ok(ts >= before && ts <= before + 5, `timestamp ${ts}`);
     assert.deepEqual(got.body, {
       id: message.id,
@@ -85,6 +85,8 @@ describe('webhook notifier', () => {
       facts: message.facts,
       items: message.items,
       url: message.url,
+      imageUrl: message.imageUrl ?? null,
+      links: message.links ?? {},
       data: message.data,
     });
   });
@@ -92,7 +94,7 @@ describe('webhook notifier', () => {
   test('optional fields arrive as empty values, not missing keys', async () => {
     const message = { id: 'n-1', event: 'file.failed' as const, title: 't', text: 'x' };
     assert.equal((await notifier.send(message, 'ops')).status, 'delivered');
-    assert.deepEqual(server.received.at(-1)?.body, { ...message, facts: [], items: [], url: null, data: {} });
+    assert.deepEqual(server.received.at(-1)?.body, { ...message, facts: [], items: [], url: null, imageUrl: null, links: {}, data: {} });
   });
 
   test('a recipient may be the listed URL itself; anything unlisted is permanent', async () => {
@@ -133,21 +135,28 @@ describe('webhook notifier', () => {
     const original = server.received.at(-1);
     assert.ok(original);
     const signature = String(original.headers['x-nightshift-signature']);
-    assert.ok(verifyWebhookSignature(original.rawBody, signature, SECRET));
-    assert.ok(verifyWebhookSignature(Buffer.from(original.rawBody), signature, SECRET));
+    const timestamp = String(original.headers['x-nightshift-timestamp']);
+    assert.ok(verifyWebhookSignature(SECRET, original.rawBody, original.headers));
+    assert.ok(verifyWebhookSignature(SECRET, Buffer.from(original.rawBody), { timestamp, signature }));
+    assert.ok(verifyWebhookSignature(SECRET, original.rawBody, new Headers({ 'X-Nightshift-Timestamp': timestamp, 'X-Nightshift-Signature': signature })));
 
     const tampered = original.rawBody.replace('"completed":3', '"completed":4');
     assert.notEqual(tampered, original.rawBody);
-    assert.equal(verifyWebhookSignature(tampered, signature, SECRET), false);
-    assert.equal(verifyWebhookSignature(original.rawBody, signature, `${SECRET}x`), false);
+    assert.equal(verifyWebhookSignature(SECRET, tampered, { timestamp, signature }), false);
+    assert.equal(verifyWebhookSignature(`${SECRET}x`, original.rawBody, { timestamp, signature }), false);
+    // The timestamp is signed: moving it forward breaks the signature.
+    assert.equal(verifyWebhookSignature(SECRET, original.rawBody, { timestamp: String(Number(timestamp) + 1), signature }), false);
     for (const bad of [undefined, null, '', 'sha256=', 'sha256=zz', signature.slice(0, -2), signature.replace('sha256=', 'sha1='), [signature]]) {
-      assert.equal(verifyWebhookSignature(original.rawBody, bad, SECRET), false, String(bad));
+      assert.equal(verifyWebhookSignature(SECRET, original.rawBody, { timestamp, signature: bad }), false, String(bad));
+    }
+    for (const bad of [undefined, '', 'soon', '-1', '1.5']) {
+      assert.equal(verifyWebhookSignature(SECRET, original.rawBody, { timestamp: bad, signature }), false, String(bad));
     }
 
     // Replayed with the old signature over a changed body: the real receiver refuses it.
     const res = await fetch(`${server.origin}/hooks/${PATH_TOKEN}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-nightshift-signature': signature },
+      headers: { 'content-type': 'application/json', 'x-nightshift-signature': signature, 'x-nightshift-timestamp': timestamp },
       body: tampered,
     });
     assert.equal(res.status, 401);
@@ -164,6 +173,33 @@ describe('webhook notifier', () => {
     } finally {
       await wrong.close();
     }
+  });
+
+  test('a captured request replayed after 5 minutes is rejected: by verifyWebhookSignature and by the receiver', async () => {
+    assert.equal((await notifier.send(testMessage(), 'ops')).status, 'delivered');
+    const original = server.received.at(-1);
+    assert.ok(original);
+    const timestamp = Number(original.headers['x-nightshift-timestamp']);
+    const sent = timestamp * 1000;
+    const headers = original.headers;
+    assert.ok(verifyWebhookSignature(SECRET, original.rawBody, headers, { now: sent + 299_000 }));
+    assert.equal(verifyWebhookSignature(SECRET, original.rawBody, headers, { now: sent + 301_000 }), false, 'older than 5 minutes');
+    assert.equal(verifyWebhookSignature(SECRET, original.rawBody, headers, { now: new Date(sent - 301_000) }), false, 'too far in the future');
+    assert.ok(verifyWebhookSignature(SECRET, original.rawBody, headers, { now: sent + 3_000_000, toleranceSeconds: 3_600 }));
+
+    // The same bytes and headers, signed 10 minutes ago (as an attacker would have captured them).
+    const old = Math.floor(Date.now() / 1000) - 600;
+    const res = await fetch(`${server.origin}/hooks/${PATH_TOKEN}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-nightshift-timestamp': String(old),
+        'x-nightshift-signature': signWebhookBody(original.rawBody, SECRET, old),
+      },
+      body: original.rawBody,
+    });
+    assert.equal(res.status, 401);
+    assert.equal(server.badSignatures.at(-1), original.rawBody);
   });
 
   test('a receiver that is not there answers retryable quickly, naming only the origin', async () => {

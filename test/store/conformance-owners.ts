@@ -93,6 +93,43 @@ export function ownerConformance(stores: () => { store: Store; other: Store }): 
     assert.equal((await store.owners.upsert(id, { lineUserId: lineUser })).lineFollowing, true);
   });
 
+  test('owners: LINE events apply once and in order: a replayed or older event changes nothing', async () => {
+    const { store, other } = stores();
+    const id = randomName('owner');
+    await store.owners.upsert(id, {});
+    const lineUser = `U${randomName('y')
+      .replace(/[^0-9a-f]/g, '')
+      .padEnd(32, '1')
+      .slice(0, 32)}`;
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    const at = (s: number) => new Date(t0.getTime() + s * 1000);
+    await store.owners.setLineUser(id, lineUser, at(0));
+    assert.equal(await store.owners.setLineFollowing(lineUser, false, at(20)), 1);
+    // An older follow (a replay of one sent before the unfollow) is ignored, by either process.
+    assert.equal(await other.owners.setLineFollowing(lineUser, true, at(10)), 0);
+    assert.equal((await store.owners.get(id))?.lineFollowing, false);
+    // Equal or newer applies.
+    assert.equal(await other.owners.setLineFollowing(lineUser, false, at(20)), 1);
+    assert.equal(await other.owners.setLineFollowing(lineUser, true, at(30)), 1);
+    assert.equal((await store.owners.get(id))?.lineFollowing, true);
+    // Without a time (an operator's change) it always applies.
+    assert.equal(await store.owners.setLineFollowing(lineUser, false), 1);
+    // Linking again resets the clock to the linking event.
+    await store.owners.setLineUser(id, lineUser, at(5));
+    assert.equal(await store.owners.setLineFollowing(lineUser, false, at(6)), 1);
+
+    // webhookEventIds: claimed once across processes; released ones can be claimed again; old ones are forgotten.
+    const eventId = randomName('01HZEVENT');
+    const now = new Date();
+    assert.equal(await store.owners.claimLineEvent(eventId, now, 60_000), true);
+    assert.equal(await other.owners.claimLineEvent(eventId, now, 60_000), false);
+    const racers = await Promise.all(Array.from({ length: 5 }, (_, i) => (i % 2 ? store : other).owners.claimLineEvent(`${eventId}-race`, now, 60_000)));
+    assert.equal(racers.filter(Boolean).length, 1);
+    await store.owners.releaseLineEvent(eventId);
+    assert.equal(await other.owners.claimLineEvent(eventId, now, 60_000), true);
+    assert.equal(await store.owners.claimLineEvent(eventId, new Date(now.getTime() + 120_000), 60_000), true, 'forgotten after its retention');
+  });
+
   test('owners: a link code is taken once, only before it expires, and a new code replaces the old', async () => {
     const { store, other } = stores();
     const id = randomName('owner');
