@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 
 import type { Config } from '../config.js';
 import { configIssue } from '../config/section.js';
+import { mountConsole } from '../console/index.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { classifyFault, faultError, STORE_RETRY_AFTER_SECONDS } from '../faults.js';
 import type { Logger } from '../logger.js';
@@ -98,7 +99,8 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(async (api) => summaryChartRoutes(api, deps), { prefix: '/api/v1' });
   if (deps.metrics) metricsRoute(app, deps.metrics.registry, { metricsToken: config.metricsToken, apiToken: config.apiToken });
   await notifierRoutes(app, deps, 'public');
-  await mountDashboard(app, deps.agenda, config.apiToken);
+  await mountDashboard(app, deps.agenda, deps.ops, config.apiToken);
+  await mountConsole(app, deps);
   return app;
 }
 

@@ -108,6 +108,12 @@ export class SqlStore implements Store {
     let q = this.#db.selectFrom('files').selectAll();
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.owner !== undefined) q = q.where('owner', '=', query.owner);
+    if (query.uploadedAfter !== undefined) q = q.where('uploaded_at', '>=', query.uploadedAfter.getTime());
+    if (query.uploadedBefore !== undefined) q = q.where('uploaded_at', '<', query.uploadedBefore.getTime());
+    if (query.filenameContains !== undefined) {
+      const pattern = `%${query.filenameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where((eb) => eb(eb.fn('lower', ['filename']), 'like', sql<string>`${pattern} escape '\\'`));
+    }
     if (after) q = q.where((eb) => eb(eb.refTuple('uploaded_at', 'id'), '<', eb.tuple(after.uploadedAt, after.id)));
     const rows = await q
       .orderBy('uploaded_at', 'desc')

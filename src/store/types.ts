@@ -77,6 +77,12 @@ export interface ListFilesQuery {
   readonly limit: number;
   /** Opaque cursor returned as nextCursor by the previous page. */
   readonly cursor?: string | undefined;
+  /** Uploaded at or after this time (the console's date filter). */
+  readonly uploadedAfter?: Date | undefined;
+  /** Uploaded before this time. */
+  readonly uploadedBefore?: Date | undefined;
+  /** Filename contains this text, case-insensitively (the console's search). */
+  readonly filenameContains?: string | undefined;
 }
 
 export interface FilePage {
