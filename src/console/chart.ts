@@ -6,9 +6,9 @@ export interface HourBucket {
   readonly failures: number;
 }
 
-const W = 720;
-const H = 190;
-const PAD = { left: 34, right: 8, top: 10, bottom: 26 };
+const W = 480;
+const H = 160;
+const PAD = { left: 26, right: 6, top: 10, bottom: 22 };
 
 /** Uploads and failures per hour as an inline SVG bar chart (server-side: no script, no external request). */
 export function hourlyChart(buckets: readonly HourBucket[]): Html {
@@ -26,12 +26,12 @@ export function hourlyChart(buckets: readonly HourBucket[]): Html {
   const ticks = buckets
     .map((b, i) => ({ b, i }))
     .filter(({ i }) => i % 6 === 0)
-    .map(({ b, i }) => html`<text x="${(PAD.left + i * slot).toFixed(1)}" y="${H - 8}" font-size="12" fill="#5b6673">${b.hour.toISOString().slice(11, 16)}</text>`);
+    .map(({ b, i }) => html`<text x="${(PAD.left + i * slot).toFixed(1)}" y="${H - 8}" font-size="11" fill="#5b6673">${b.hour.toISOString().slice(11, 16)}</text>`);
   const total = buckets.reduce((n, b) => n + b.uploads, 0);
   const failed = buckets.reduce((n, b) => n + b.failures, 0);
   return html`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Uploads and failures per hour over the last 24 hours: ${total} uploads, ${failed} failures">
 <line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${W - PAD.right}" y2="${PAD.top + plotH}" stroke="#9aa4b1"/>
-<text x="2" y="${PAD.top + 10}" font-size="12" fill="#5b6673">${max}</text><text x="2" y="${PAD.top + plotH}" font-size="12" fill="#5b6673">0</text>
+<text x="2" y="${PAD.top + 10}" font-size="11" fill="#5b6673">${max}</text><text x="2" y="${PAD.top + plotH}" font-size="11" fill="#5b6673">0</text>
 ${bars}${ticks}</svg>
 <p class="legend"><span><span class="swatch swatch-uploads"></span>uploads (${total})</span><span><span class="swatch swatch-failures"></span>failures (${failed})</span><span>hours in UTC</span></p>`;
 }

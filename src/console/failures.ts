@@ -1,6 +1,6 @@
 import type { FileRecord, Store } from '../store/types.js';
 import type { ConsoleDeps } from './deps.js';
-import { html, when } from './html.js';
+import { html, table, when } from './html.js';
 import { action, type PageView } from './layout.js';
 import type { ConsoleSession } from './session.js';
 
@@ -43,11 +43,15 @@ export async function failuresPage(deps: ConsoleDeps, session: ConsoleSession): 
     failureGroups(deps.store),
     Promise.all(deps.batches.recent().map((b) => deps.batches.progress(deps.store, b))),
   ]);
-  const rows = groups.map(
-    (g) =>
-      html`<tr><td class="wrap">${g.reason} <a href="/files/${g.fileIds[0]}" class="muted">newest file</a></td><td>${g.step}</td><td class="num">${g.fileIds.length}</td><td class="hide-narrow">${when(g.newest)}</td>
-<td>${action(session, '/failures/reprocess', 'Reprocess these', { hidden: { reason: g.reason }, title: `Reprocess the ${g.fileIds.length} files failed with ${g.reason}` })}</td></tr>`,
-  );
+  const rows = groups.map((g) => ({
+    cells: [
+      html`${g.reason} <a href="/files/${g.fileIds[0]}" class="muted">newest file</a>`,
+      g.step,
+      g.fileIds.length,
+      when(g.newest),
+      action(session, '/failures/reprocess', 'Reprocess these', { hidden: { reason: g.reason }, title: `Reprocess the ${g.fileIds.length} files failed with ${g.reason}` }),
+    ],
+  }));
   const batches = progress.map(
     (p) =>
       html`<li class="batch"><strong>${p.batch.label}</strong>: <span data-progress>${p.settled} of ${p.total} settled</span>${p.running ? `, ${p.running} running` : ''}${p.failed ? `, ${p.failed} failed again` : ''}
@@ -55,7 +59,6 @@ export async function failuresPage(deps: ConsoleDeps, session: ConsoleSession): 
   );
   const live = html`${batches.length ? html`<section class="card" aria-labelledby="batches-h"><h2 id="batches-h">Reprocessing</h2><ul>${batches}</ul></section>` : ''}
 <p class="muted">${scanned} failed file${scanned === 1 ? '' : 's'}${more ? ` (the newest ${scanned} are grouped)` : ''} in ${groups.length} group${groups.length === 1 ? '' : 's'}.</p>
-<div class="scroll"><table><thead><tr><th>Reason</th><th>Step</th><th class="num">Files</th><th class="hide-narrow">Newest</th><th>Action</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="5" class="muted">no failed files</td></tr>`}</tbody></table></div>`;
+${table([{ label: 'Reason', wrap: true }, { label: 'Step' }, { label: 'Files', num: true }, { label: 'Newest' }, { label: 'Action' }], rows, 'no failed files')}`;
   return { title: 'Failures', nav: 'failures', live };
 }

@@ -2,7 +2,7 @@ import { formatBytes, formatMs } from '../format.js';
 import { fileResult } from '../pipeline/result.js';
 import type { FileRecord } from '../store/types.js';
 import type { ConsoleDeps } from './deps.js';
-import { badge, type Html, html, when } from './html.js';
+import { badge, type Html, html, table, when } from './html.js';
 import { action, type PageView } from './layout.js';
 import type { ConsoleSession } from './session.js';
 
@@ -34,14 +34,10 @@ export async function filePage(deps: ConsoleDeps, file: FileRecord, session: Con
   const sent = await deps.store.outbox.list({ owner: file.owner ?? undefined, limit: 200 });
   const about = sent.items.filter((n) => n.key.includes(file.id));
   const thumbnailUrl = session ? `/files/${encodeURIComponent(file.id)}/thumbnail` : deps.links.sign(`/files/${file.id}/thumbnail`);
-  const steps = file.steps.map(
-    (s) =>
-      html`<tr><td>${s.name}</td><td>${badge(s.status)}</td><td class="num">${s.attempts}</td><td class="num">${formatMs(s.durationMs)}</td><td class="wrap">${s.error ?? ''}</td></tr>`,
-  );
-  const notes = about.map(
-    (n) =>
-      html`<tr><td>${session ? html`<a href="/notifications/${n.id}">${n.event}</a>` : n.event}</td><td>${n.channel}</td><td>${badge(n.status)}</td><td>${when(n.sentAt ?? n.updatedAt)}</td></tr>`,
-  );
+  const steps = file.steps.map((s) => ({ cells: [s.name, badge(s.status), s.attempts, formatMs(s.durationMs), s.error ?? ''], data: { step: s.name } }));
+  const notes = about.map((n) => ({
+    cells: [session ? html`<a href="/notifications/${n.id}">${n.event}</a>` : n.event, n.channel, badge(n.status), when(n.sentAt ?? n.updatedAt)],
+  }));
   const head = session
     ? html`<div class="actions">${action(session, `/files/${encodeURIComponent(file.id)}/reprocess`, 'Reprocess this file')}<a href="/files">← all files</a></div>`
     : html`<p class="notice" role="status">Read-only view through a signed link. <a href="/sign-in?next=${encodeURIComponent(`/files/${file.id}`)}">Sign in</a> to act on it.</p>`;
@@ -49,10 +45,8 @@ export async function filePage(deps: ConsoleDeps, file: FileRecord, session: Con
 ${file.error ? html`<p class="error-box" role="alert"><strong>Reason:</strong> <span data-reason>${file.error}</span></p>` : ''}
 <dl class="facts"><dt>id</dt><dd>${file.id}</dd><dt>owner</dt><dd>${file.owner ?? '–'}</dd><dt>type</dt><dd>${file.contentType}</dd><dt>size</dt><dd>${formatBytes(file.size)}</dd>
 <dt>uploaded</dt><dd>${when(file.uploadedAt)}</dd><dt>started</dt><dd>${when(file.startedAt)}</dd><dt>finished</dt><dd>${when(file.completedAt)}</dd></dl></section>
-<h2>Steps</h2><div class="scroll"><table><thead><tr><th>Step</th><th>Status</th><th class="num">Attempts</th><th class="num">Duration</th><th>Error</th></tr></thead>
-<tbody>${steps.length ? steps : html`<tr><td colspan="5" class="muted">not started</td></tr>`}</tbody></table></div>
+<h2>Steps</h2>${table([{ label: 'Step' }, { label: 'Status' }, { label: 'Attempts', num: true }, { label: 'Duration', num: true }, { label: 'Error', wrap: true }], steps, 'not started')}
 ${results(file, thumbnailUrl)}
-<h2>Notifications about this file</h2><div class="scroll"><table><thead><tr><th>Event</th><th>Channel</th><th>Status</th><th>When</th></tr></thead>
-<tbody>${notes.length ? notes : html`<tr><td colspan="4" class="muted">none</td></tr>`}</tbody></table></div>`;
+<h2>Notifications about this file</h2>${table([{ label: 'Event' }, { label: 'Channel' }, { label: 'Status' }, { label: 'When' }], notes, 'none')}`;
   return { title: `File ${file.filename}`, nav: session ? 'files' : null, head, live };
 }

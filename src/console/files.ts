@@ -4,7 +4,7 @@ import { formatBytes } from '../format.js';
 import { OWNER } from '../http/files.js';
 import { FILE_STATUSES } from '../store/types.js';
 import type { ConsoleDeps } from './deps.js';
-import { badge, html, when } from './html.js';
+import { badge, html, table, when } from './html.js';
 import type { PageView } from './layout.js';
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
@@ -44,13 +44,12 @@ export async function filesPage(deps: ConsoleDeps, q: Query): Promise<PageView> 
     cursor: q.cursor,
     limit: 50,
   });
-  const rows = page.items.map(
-    (f) =>
-      html`<tr><td class="wrap"><a href="/files/${f.id}">${f.filename}</a></td><td>${badge(f.status)}</td><td class="hide-narrow">${f.owner ?? '–'}</td><td class="num hide-narrow">${formatBytes(f.size)}</td><td>${when(f.uploadedAt)}</td><td class="wrap hide-narrow">${f.error ?? ''}</td></tr>`,
-  );
+  const rows = page.items.map((f) => ({
+    cells: [html`<a href="/files/${f.id}">${f.filename}</a>`, badge(f.status), f.owner ?? '–', formatBytes(f.size), when(f.uploadedAt), f.error ?? ''],
+  }));
+  const columns = [{ label: 'Filename', wrap: true }, { label: 'Status' }, { label: 'Owner' }, { label: 'Size', num: true }, { label: 'Uploaded' }, { label: 'Reason', wrap: true }];
   const params = new URLSearchParams(Object.entries({ ...q, cursor: page.nextCursor ?? '' }).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
-  const live = html`<div class="scroll"><table><thead><tr><th>Filename</th><th>Status</th><th class="hide-narrow">Owner</th><th class="num hide-narrow">Size</th><th>Uploaded</th><th class="hide-narrow">Reason</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="6" class="muted">no files match</td></tr>`}</tbody></table></div>
+  const live = html`${table(columns, rows, 'no files match')}
 ${page.nextCursor ? html`<p class="pager"><a href="/files?${params.toString()}">Older files →</a></p>` : ''}`;
   return { title: 'Files', nav: 'files', head: filters(q), live };
 }

@@ -43,3 +43,34 @@ export function when(at: Date | null): Html {
 export function badge(status: string): Html {
   return html`<span class="badge badge-${status}">${status}</span>`;
 }
+
+/** A table column: its header, and whether it holds numbers (right-aligned) or long text (wraps). */
+export interface Column {
+  readonly label: string;
+  readonly num?: boolean;
+  readonly wrap?: boolean;
+}
+
+/** A table row: its cells in column order and optional data attributes (`{ schedule: 'x' }` → `data-schedule="x"`). */
+export interface Row {
+  readonly cells: readonly Part[];
+  readonly data?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A table that becomes one block per row on a phone (each cell labelled with its column by
+ * `data-label`), so nothing needs scrolling sideways at 375 px.
+ */
+export function table(columns: readonly Column[], rows: readonly Row[], empty: string): Html {
+  const cls = (c: Column) => [c.num ? 'num' : '', c.wrap ? 'wrap' : ''].filter(Boolean).join(' ');
+  const head = columns.map((c) => html`<th scope="col"${cls(c) ? html` class="${cls(c)}"` : ''}>${c.label}</th>`);
+  const body = rows.map((r) => {
+    const data = Object.entries(r.data ?? {}).map(([k, v]) => html` data-${k}="${v}"`);
+    const cells = r.cells.map((cell, i) => {
+      const c = columns[i] ?? { label: '' };
+      return html`<td data-label="${c.label}"${cls(c) ? html` class="${cls(c)}"` : ''}>${cell}</td>`;
+    });
+    return html`<tr${data}>${cells}</tr>`;
+  });
+  return html`<div class="scroll"><table class="stack"><thead><tr>${head}</tr></thead><tbody>${body.length ? body : html`<tr><td class="muted empty" colspan="${columns.length}">${empty}</td></tr>`}</tbody></table></div>`;
+}

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { type Html, html } from './html.js';
@@ -29,7 +31,9 @@ export interface PageView {
 /** A POST form of one button, carrying the session's CSRF token. */
 export function action(session: ConsoleSession, url: string, label: string, options: { hidden?: Record<string, string>; danger?: boolean; title?: string } = {}): Html {
   const hidden = Object.entries(options.hidden ?? {}).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
-  return html`<form method="post" action="${url}" class="inline"><input type="hidden" name="_csrf" value="${session.csrf}">${hidden}<button type="submit"${options.danger ? html` class="danger"` : ''}${options.title ? html` aria-label="${options.title}"` : ''}>${label}</button></form>`;
+  // A stable id: htmx gives focus back to the element with the same id after each 2-second swap.
+  const id = `act-${createHash('sha1').update(`${url}\u0000${JSON.stringify(options.hidden ?? {})}`).digest('hex').slice(0, 12)}`;
+  return html`<form method="post" action="${url}" class="inline"><input type="hidden" name="_csrf" value="${session.csrf}">${hidden}<button type="submit" id="${id}"${options.danger ? html` class="danger"` : ''}${options.title ? html` aria-label="${options.title}"` : ''}>${label}</button></form>`;
 }
 
 /** Remember a message for the next page (after a POST's redirect). */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { presentNotification } from '../http/notifications.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { ConsoleDeps } from './deps.js';
-import { badge, html, when } from './html.js';
+import { badge, html, table, when } from './html.js';
 import { action, type PageView } from './layout.js';
 import type { ConsoleSession } from './session.js';
 
@@ -32,16 +32,22 @@ function filters(q: Query, channels: readonly string[]) {
 /** The delivery log, newest first, with "retry all dead" for what the filters select. */
 export async function notificationsPage(deps: ConsoleDeps, session: ConsoleSession, q: Query): Promise<PageView> {
   const page = await deps.store.outbox.list({ ...q, limit: 50 });
-  const rows = page.items.map(
-    (n) =>
-      html`<tr><td><a href="/notifications/${n.id}">${n.event}</a></td><td>${n.channel}</td><td class="wrap hide-narrow">${n.recipient}</td><td>${badge(n.status)}</td><td class="num">${n.attempts}</td><td class="hide-narrow">${when(n.updatedAt)}</td>
-<td>${n.status === 'dead' ? action(session, `/notifications/${n.id}/retry`, 'Retry', { title: `Retry ${n.event} to ${n.recipient}` }) : ''}</td></tr>`,
-  );
+  const rows = page.items.map((n) => ({
+    cells: [
+      html`<a href="/notifications/${n.id}">${n.event}</a>`,
+      n.channel,
+      n.recipient,
+      badge(n.status),
+      n.attempts,
+      when(n.updatedAt),
+      n.status === 'dead' ? action(session, `/notifications/${n.id}/retry`, 'Retry', { title: `Retry ${n.event} to ${n.recipient}` }) : '',
+    ],
+  }));
+  const columns = [{ label: 'Event' }, { label: 'Channel' }, { label: 'Recipient', wrap: true }, { label: 'Status' }, { label: 'Attempts', num: true }, { label: 'Updated' }, { label: 'Action' }];
   const dead = { event: q.event ?? '', channel: q.channel ?? '', owner: q.owner ?? '' };
   const head = html`${filters(q, deps.notifiers.map((d) => d.name))}<div class="actions">${action(session, '/notifications/retry-dead', 'Retry all dead (these filters)', { hidden: dead })}</div>`;
   const next = page.nextCursor ? new URLSearchParams(Object.entries({ ...q, cursor: page.nextCursor }).filter((e): e is [string, string] => typeof e[1] === 'string')) : null;
-  const live = html`<div class="scroll"><table><thead><tr><th>Event</th><th>Channel</th><th class="hide-narrow">Recipient</th><th>Status</th><th class="num">Attempts</th><th class="hide-narrow">Updated</th><th>Action</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="7" class="muted">no notifications match</td></tr>`}</tbody></table></div>
+  const live = html`${table(columns, rows, 'no notifications match')}
 ${next ? html`<p class="pager"><a href="/notifications?${next.toString()}">Older →</a></p>` : ''}`;
   return { title: 'Notifications', nav: 'notifications', head, live };
 }

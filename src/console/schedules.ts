@@ -1,6 +1,6 @@
 import { listSchedules } from '../schedules/list.js';
 import type { ConsoleDeps } from './deps.js';
-import { badge, html, when } from './html.js';
+import { badge, html, table, when } from './html.js';
 import { action, type PageView } from './layout.js';
 import type { ConsoleSession } from './session.js';
 
@@ -12,11 +12,18 @@ export async function schedulesPage(deps: ConsoleDeps, session: ConsoleSession):
     const state = s.schedule === null ? 'off' : paused ? 'paused' : 'active';
     const counts = s.lastRun?.counts ? Object.entries(s.lastRun.counts).map(([k, v]) => `${k} ${v}`).join(', ') : '';
     const url = `/schedules/${encodeURIComponent(s.name)}`;
-    return html`<tr data-schedule="${s.name}"><td>${s.name}</td><td><code>${s.schedule === null ? 'off' : String(s.schedule)}</code></td><td class="hide-narrow">${s.timezone}</td><td>${badge(state)}</td>
-<td>${when(s.nextRunAt)}</td><td>${s.lastRun ? html`${badge(s.lastRun.status)} ${when(s.lastRun.startedAt)}${counts ? html`<br><span class="muted">${counts}</span>` : ''}${s.lastRun.error ? html`<br><span class="muted">${s.lastRun.error}</span>` : ''}` : html`<span class="muted">never</span>`}</td>
-<td>${paused ? action(session, `${url}/resume`, 'Resume', { title: `Resume schedule ${s.name}` }) : action(session, `${url}/pause`, 'Pause', { title: `Pause schedule ${s.name}` })} ${action(session, `${url}/run`, 'Run now', { title: `Run ${s.name} now` })}</td></tr>`;
+    const last = s.lastRun
+      ? html`${badge(s.lastRun.status)} ${when(s.lastRun.startedAt)}${counts ? html`<br><span class="muted">${counts}</span>` : ''}${s.lastRun.error ? html`<br><span class="muted">${s.lastRun.error}</span>` : ''}`
+      : html`<span class="muted">never</span>`;
+    const toggle = paused
+      ? action(session, `${url}/resume`, 'Resume', { title: `Resume schedule ${s.name}` })
+      : action(session, `${url}/pause`, 'Pause', { title: `Pause schedule ${s.name}` });
+    return {
+      cells: [s.name, html`<code>${s.schedule === null ? 'off' : String(s.schedule)}</code>`, s.timezone, badge(state), when(s.nextRunAt), last, html`${toggle} ${action(session, `${url}/run`, 'Run now', { title: `Run ${s.name} now` })}`],
+      data: { schedule: s.name },
+    };
   });
-  const live = html`<div class="scroll"><table><thead><tr><th>Job</th><th>Schedule</th><th class="hide-narrow">Timezone</th><th>State</th><th>Next run</th><th>Last run</th><th>Actions</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="7" class="muted">no schedules configured</td></tr>`}</tbody></table></div>`;
+  const columns = [{ label: 'Job' }, { label: 'Schedule' }, { label: 'Timezone' }, { label: 'State' }, { label: 'Next run' }, { label: 'Last run' }, { label: 'Actions' }];
+  const live = table(columns, rows, 'no schedules configured');
   return { title: 'Schedules', nav: 'schedules', live };
 }

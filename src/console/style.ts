@@ -30,7 +30,10 @@ main { padding: 1rem; max-width: 1280px; margin: 0 auto; }
 h1 { font-size: 1.4rem; margin: .25rem 0 1rem; }
 h2 { font-size: 1.1rem; margin: 1.25rem 0 .5rem; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; min-width: 0; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; min-width: 0; margin-bottom: 1rem; }
+.grid > .card { margin-bottom: 0; }
+.grid { margin-bottom: 1rem; }
+.scroll + .grid, .scroll + .card { margin-top: 1rem; }
 .card h2 { margin-top: 0; }
 .counts { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; margin: 0; }
 .counts div { display: flex; flex-direction: column; }
@@ -41,7 +44,8 @@ table { border-collapse: collapse; width: 100%; background: var(--card); }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: .85rem; color: var(--muted); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.wrap { overflow-wrap: anywhere; }
+td.wrap { overflow-wrap: break-word; min-width: 8rem; }
+code { white-space: nowrap; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; border: 1px solid currentColor; white-space: nowrap; }
 .badge-completed, .badge-sent, .badge-alive, .badge-ok, .badge-active { color: var(--ok); }
@@ -62,7 +66,7 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1re
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .thumb { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
-.chart { width: 100%; height: auto; display: block; }
+.chart { width: 100%; max-width: 640px; height: auto; display: block; }
 .legend { display: flex; gap: 1rem; font-size: .85rem; color: var(--muted); }
 .swatch-uploads { background: #2754c5; }
 .swatch-failures { background: #b3261e; }
@@ -73,6 +77,14 @@ progress { width: 100%; max-width: 24rem; height: 1rem; }
 .pager { margin-top: .75rem; }
 @media (max-width: 600px) {
   main { padding: .75rem .5rem; }
+  .top nav { flex-basis: 100%; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  table.stack tr { border-bottom: 1px solid var(--line); padding: .35rem 0; }
+  table.stack td { position: relative; border: none; padding: .15rem .5rem .15rem 7.5rem; text-align: left; min-width: 0; min-height: 1.8rem; overflow-wrap: break-word; }
+  table.stack td::before { content: attr(data-label); position: absolute; left: .5rem; width: 6.5rem; color: var(--muted); font-size: .85rem; padding-top: .1rem; }
+  table.stack td.empty { padding-left: .5rem; }
+  table.stack td.empty::before { content: none; }
   .counts dd { font-size: 1.2rem; }
   th, td { padding: .3rem .35rem; }
   .hide-narrow { display: none; }

@@ -1,5 +1,5 @@
 import type { ConsoleDeps } from './deps.js';
-import { ago, badge, html } from './html.js';
+import { ago, badge, html, table } from './html.js';
 import { action, type PageView } from './layout.js';
 import type { ConsoleSession } from './session.js';
 
@@ -11,17 +11,17 @@ export async function workersPage(deps: ConsoleDeps, session: ConsoleSession): P
     const running = w.running.map(
       (r) => html`<li>${r.job}${r.fileId ? html` <a href="/files/${r.fileId}">file</a>` : ''} <span class="muted">since ${ago(r.startedAt, now.getTime())}, attempt ${r.attempt}</span></li>`,
     );
-    return html`<tr><td class="wrap">${w.host}:${w.pid}</td><td>${w.role}</td><td>${badge(w.state)}</td><td>${ago(w.heartbeatAt, now.getTime())}</td><td class="hide-narrow">${w.version}</td>
-<td>${running.length ? html`<ul>${running}</ul>` : html`<span class="muted">idle</span>`}</td></tr>`;
+    return { cells: [`${w.host}:${w.pid}`, w.role, badge(w.state), ago(w.heartbeatAt, now.getTime()), w.version, running.length ? html`<ul>${running}</ul>` : html`<span class="muted">idle</span>`] };
   });
   const jobs = Object.entries(stats.jobs).map(([name, j]) => {
     const paused = pauses.jobs.has(name as never);
     const url = `/jobs/${encodeURIComponent(name)}`;
-    return html`<tr data-job="${name}"><td>${name}</td><td>${badge(paused ? 'paused' : 'active')}</td><td class="num">${j.queued}</td><td class="num">${j.running}</td>
-<td>${paused ? action(session, `${url}/resume`, 'Resume', { title: `Resume job ${name}` }) : action(session, `${url}/pause`, 'Pause', { title: `Pause job ${name}` })}</td></tr>`;
+    const toggle = paused ? action(session, `${url}/resume`, 'Resume', { title: `Resume job ${name}` }) : action(session, `${url}/pause`, 'Pause', { title: `Pause job ${name}` });
+    return { cells: [name, badge(paused ? 'paused' : 'active'), j.queued, j.running, toggle], data: { job: name } };
   });
-  const live = html`<h2>Processes</h2><div class="scroll"><table><thead><tr><th>Process</th><th>Role</th><th>State</th><th>Last beat</th><th class="hide-narrow">Version</th><th>Running now</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="6" class="muted">no worker has beaten yet</td></tr>`}</tbody></table></div>
-<h2>Job types</h2>${pauses.pipeline ? html`<p class="notice">The whole pipeline is paused (nightshift resume pipeline).</p>` : ''}<div class="scroll"><table><thead><tr><th>Job</th><th>State</th><th class="num">Queued</th><th class="num">Running</th><th>Action</th></tr></thead><tbody>${jobs}</tbody></table></div>`;
+  const processes = table([{ label: 'Process', wrap: true }, { label: 'Role' }, { label: 'State' }, { label: 'Last beat' }, { label: 'Version' }, { label: 'Running now' }], rows, 'no worker has beaten yet');
+  const types = table([{ label: 'Job' }, { label: 'State' }, { label: 'Queued', num: true }, { label: 'Running', num: true }, { label: 'Action' }], jobs, 'no jobs');
+  const live = html`<h2>Processes</h2>${processes}
+<h2>Job types</h2>${pauses.pipeline ? html`<p class="notice">The whole pipeline is paused (nightshift resume pipeline).</p>` : ''}${types}`;
   return { title: 'Workers', nav: 'workers', live };
 }
