@@ -132,7 +132,11 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
   test('a schedule paused in the console stays paused across a restart, and resumes', async () => {
     await page.getByRole('link', { name: 'Schedules' }).click();
     const row = () => page.locator('tr[data-schedule="quota-check"]');
-    await page.getByRole('button', { name: 'Pause schedule quota-check' }).click();
+    // By keyboard: the focused button keeps its focus through the live refresh (every 2 s), and Enter presses it.
+    await page.getByRole('button', { name: 'Pause schedule quota-check' }).focus();
+    await page.waitForTimeout(2_500);
+    assert.equal(await page.evaluate('document.activeElement.getAttribute("aria-label")'), 'Pause schedule quota-check');
+    await page.keyboard.press('Enter');
     await page.getByText('Schedule quota-check paused.').waitFor();
     await row().getByText('paused', { exact: true }).waitFor();
     await shoot('schedules');
