@@ -29,7 +29,12 @@ export function actionRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       const session = sessionOrSignIn(deps, request, reply);
       if (isReply(session)) return session;
       if (!deps.sessions.csrfOk(request, session)) {
-        return reply.code(403).type('text/html; charset=utf-8').send('<!doctype html><title>Refused</title><p>Refused: this form is stale or came from another site (CSRF check). Reload the page and try again.</p>');
+        return reply
+          .code(403)
+          .type('text/html; charset=utf-8')
+          .send(
+            '<!doctype html><title>Refused</title><p>Refused: this form is stale or came from another site (CSRF check). Reload the page and try again.</p>',
+          );
       }
       try {
         return done(request, reply, await act(request), fallback);

@@ -49,16 +49,35 @@ export async function failuresPage(deps: ConsoleDeps, session: ConsoleSession): 
       g.step,
       g.fileIds.length,
       when(g.newest),
-      action(session, '/failures/reprocess', 'Reprocess these', { hidden: { reason: g.reason }, title: `Reprocess the ${g.fileIds.length} files failed with ${g.reason}` }),
+      action(session, '/failures/reprocess', 'Reprocess these', {
+        hidden: { reason: g.reason },
+        title: `Reprocess the ${g.fileIds.length} files failed with ${g.reason}`,
+      }),
     ],
   }));
   const batches = progress.map(
     (p) =>
-      html`<li class="batch"><strong>${p.batch.label}</strong>: <span data-progress>${p.settled} of ${p.total} settled</span>${p.running ? `, ${p.running} running` : ''}${p.failed ? `, ${p.failed} failed again` : ''}
-<br><progress max="${p.total}" value="${p.settled}" aria-label="Reprocess of ${p.batch.label}">${p.settled} of ${p.total}</progress> <span class="muted">started ${when(p.batch.startedAt)}</span></li>`,
+      html`<li class="batch">
+        <strong>${p.batch.label}</strong>:
+        <span data-progress>${p.settled} of ${p.total} settled</span>${p.running ? `, ${p.running} running` : ''}${p.failed ? `, ${p.failed} failed again` : ''}
+        <br /><progress max="${p.total}" value="${p.settled}" aria-label="Reprocess of ${p.batch.label}">${p.settled} of ${p.total}</progress>
+        <span class="muted">started ${when(p.batch.startedAt)}</span>
+      </li>`,
   );
-  const live = html`${batches.length ? html`<section class="card" aria-labelledby="batches-h"><h2 id="batches-h">Reprocessing</h2><ul>${batches}</ul></section>` : ''}
-<p class="muted">${scanned} failed file${scanned === 1 ? '' : 's'}${more ? ` (the newest ${scanned} are grouped)` : ''} in ${groups.length} group${groups.length === 1 ? '' : 's'}.</p>
-${table([{ label: 'Reason', wrap: true }, { label: 'Step' }, { label: 'Files', num: true }, { label: 'Newest' }, { label: 'Action' }], rows, 'no failed files')}`;
+  const live = html`${
+      batches.length
+        ? html`<section class="card" aria-labelledby="batches-h">
+            <h2 id="batches-h">Reprocessing</h2>
+            <ul>
+              ${batches}
+            </ul>
+          </section>`
+        : ''
+    }
+    <p class="muted">
+      ${scanned} failed file${scanned === 1 ? '' : 's'}${more ? ` (the newest ${scanned} are grouped)` : ''} in ${groups.length}
+      group${groups.length === 1 ? '' : 's'}.
+    </p>
+    ${table([{ label: 'Reason', wrap: true }, { label: 'Step' }, { label: 'Files', num: true }, { label: 'Newest' }, { label: 'Action' }], rows, 'no failed files')}`;
   return { title: 'Failures', nav: 'failures', live };
 }

@@ -22,15 +22,20 @@ type Query = z.infer<typeof FilesQuery>;
 const DAY_MS = 86_400_000;
 
 function filters(q: Query) {
-  const options = FILE_STATUSES.map((s) => html`<option value="${s}"${q.status === s ? html` selected` : ''}>${s}</option>`);
+  const options = FILE_STATUSES.map((s) => html`<option value="${s}" ${q.status === s ? html` selected` : ''}>${s}</option>`);
   return html`<form class="filters" method="get" action="/files" role="search">
-<label>Status<select name="status"><option value="">any</option>${options}</select></label>
-<label>Owner<input name="owner" value="${q.owner ?? ''}" autocomplete="off"></label>
-<label>Uploaded from<input type="date" name="from" value="${q.from ?? ''}"></label>
-<label>Uploaded to<input type="date" name="to" value="${q.to ?? ''}"></label>
-<label>Filename contains<input type="search" name="q" value="${q.q ?? ''}"></label>
-<button type="submit">Filter</button> <a href="/files">clear</a>
-</form>`;
+    <label
+      >Status<select name="status">
+        <option value="">any</option>
+        ${options}
+      </select></label
+    >
+    <label>Owner<input name="owner" value="${q.owner ?? ''}" autocomplete="off" /></label>
+    <label>Uploaded from<input type="date" name="from" value="${q.from ?? ''}" /></label>
+    <label>Uploaded to<input type="date" name="to" value="${q.to ?? ''}" /></label>
+    <label>Filename contains<input type="search" name="q" value="${q.q ?? ''}" /></label>
+    <button type="submit">Filter</button> <a href="/files">clear</a>
+  </form>`;
 }
 
 /** The files, newest first, with the filters above them. */
@@ -47,9 +52,18 @@ export async function filesPage(deps: ConsoleDeps, q: Query): Promise<PageView> 
   const rows = page.items.map((f) => ({
     cells: [html`<a href="/files/${f.id}">${f.filename}</a>`, badge(f.status), f.owner ?? '–', formatBytes(f.size), when(f.uploadedAt), f.error ?? ''],
   }));
-  const columns = [{ label: 'Filename', wrap: true }, { label: 'Status' }, { label: 'Owner' }, { label: 'Size', num: true }, { label: 'Uploaded' }, { label: 'Reason', wrap: true }];
-  const params = new URLSearchParams(Object.entries({ ...q, cursor: page.nextCursor ?? '' }).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+  const columns = [
+    { label: 'Filename', wrap: true },
+    { label: 'Status' },
+    { label: 'Owner' },
+    { label: 'Size', num: true },
+    { label: 'Uploaded' },
+    { label: 'Reason', wrap: true },
+  ];
+  const params = new URLSearchParams(
+    Object.entries({ ...q, cursor: page.nextCursor ?? '' }).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
+  );
   const live = html`${table(columns, rows, 'no files match')}
-${page.nextCursor ? html`<p class="pager"><a href="/files?${params.toString()}">Older files →</a></p>` : ''}`;
+  ${page.nextCursor ? html`<p class="pager"><a href="/files?${params.toString()}">Older files →</a></p>` : ''}`;
   return { title: 'Files', nav: 'files', head: filters(q), live };
 }

@@ -14,7 +14,7 @@ function render(part: Part): string {
   if (part === null || part === undefined || part === false || part === true) return '';
   if (part instanceof Html) return part.value;
   if (Array.isArray(part)) return (part as readonly Part[]).map(render).join('');
-  return escapeHtml(String(part as string | number));
+  return escapeHtml(String(part));
 }
 
 /** A template tag: every interpolated value is escaped unless it is Html; arrays are joined; null, undefined and booleans render nothing. */
@@ -29,7 +29,8 @@ export function ago(at: Date | null, now = Date.now()): string {
   if (!at) return '–';
   const s = Math.round((now - at.getTime()) / 1000);
   const abs = Math.abs(s);
-  const text = abs < 60 ? `${abs} s` : abs < 3600 ? `${Math.round(abs / 60)} min` : abs < 86_400 ? `${Math.round(abs / 3600)} h` : `${Math.round(abs / 86_400)} d`;
+  const text =
+    abs < 60 ? `${abs} s` : abs < 3600 ? `${Math.round(abs / 60)} min` : abs < 86_400 ? `${Math.round(abs / 3600)} h` : `${Math.round(abs / 86_400)} d`;
   return s >= 0 ? `${text} ago` : `in ${text}`;
 }
 
@@ -63,14 +64,31 @@ export interface Row {
  */
 export function table(columns: readonly Column[], rows: readonly Row[], empty: string): Html {
   const cls = (c: Column) => [c.num ? 'num' : '', c.wrap ? 'wrap' : ''].filter(Boolean).join(' ');
-  const head = columns.map((c) => html`<th scope="col"${cls(c) ? html` class="${cls(c)}"` : ''}>${c.label}</th>`);
+  const head = columns.map((c) => html`<th scope="col" ${cls(c) ? html` class="${cls(c)}"` : ''}>${c.label}</th>`);
   const body = rows.map((r) => {
     const data = Object.entries(r.data ?? {}).map(([k, v]) => html` data-${k}="${v}"`);
     const cells = r.cells.map((cell, i) => {
       const c = columns[i] ?? { label: '' };
-      return html`<td data-label="${c.label}"${cls(c) ? html` class="${cls(c)}"` : ''}>${cell}</td>`;
+      return html`<td data-label="${c.label}" ${cls(c) ? html` class="${cls(c)}"` : ''}>${cell}</td>`;
     });
     return html`<tr${data}>${cells}</tr>`;
   });
-  return html`<div class="scroll"><table class="stack"><thead><tr>${head}</tr></thead><tbody>${body.length ? body : html`<tr><td class="muted empty" colspan="${columns.length}">${empty}</td></tr>`}</tbody></table></div>`;
+  return html`<div class="scroll">
+    <table class="stack">
+      <thead>
+        <tr>
+          ${head}
+        </tr>
+      </thead>
+      <tbody>
+        ${
+          body.length
+            ? body
+            : html`<tr>
+                <td class="muted empty" colspan="${columns.length}">${empty}</td>
+              </tr>`
+        }
+      </tbody>
+    </table>
+  </div>`;
 }

@@ -18,7 +18,8 @@ import { signInRoutes } from './signin.js';
 import { CONSOLE_CSS } from './style.js';
 
 /** Everything the console's pages may load: its own script and stylesheet, its own images. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /**
  * The operator console at `/`: server-rendered pages (src/console/*.ts) made live by htmx, which
@@ -39,16 +40,33 @@ export async function mountConsole(app: FastifyInstance, httpDeps: HttpDeps): Pr
       return payload;
     });
     scope.setErrorHandler((err, request, reply) => {
-      const status = err instanceof NightshiftError ? err.status : typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
+      const status =
+        err instanceof NightshiftError
+          ? err.status
+          : typeof (err as { statusCode?: unknown }).statusCode === 'number'
+            ? (err as { statusCode: number }).statusCode
+            : 500;
       if (status >= 500) request.log.error({ err }, 'console request failed');
       const message = status >= 500 ? 'Something went wrong on the server; the log has the details.' : err instanceof Error ? err.message : String(err);
       return reply
         .code(status)
         .type('text/html; charset=utf-8')
-        .send(shell(status === 404 ? 'Not found' : 'Error', null, null, html`<p class="error-box" role="alert">${message}</p><p><a href="/">Back to the console</a></p>`).value);
+        .send(
+          shell(
+            status === 404 ? 'Not found' : 'Error',
+            null,
+            null,
+            html`<p class="error-box" role="alert">${message}</p>
+              <p><a href="/">Back to the console</a></p>`,
+          ).value,
+        );
     });
-    scope.get(`${ASSETS}/htmx.min.js`, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(htmx));
-    scope.get(`${ASSETS}/console.css`, async (_request, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(CONSOLE_CSS));
+    scope.get(`${ASSETS}/htmx.min.js`, async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(htmx),
+    );
+    scope.get(`${ASSETS}/console.css`, async (_request, reply) =>
+      reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(CONSOLE_CSS),
+    );
     signInRoutes(scope, deps);
     pageRoutes(scope, deps);
     actionRoutes(scope, deps);

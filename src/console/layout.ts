@@ -29,11 +29,27 @@ export interface PageView {
 }
 
 /** A POST form of one button, carrying the session's CSRF token. */
-export function action(session: ConsoleSession, url: string, label: string, options: { hidden?: Record<string, string>; danger?: boolean; title?: string } = {}): Html {
-  const hidden = Object.entries(options.hidden ?? {}).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
+export function action(
+  session: ConsoleSession,
+  url: string,
+  label: string,
+  options: { hidden?: Record<string, string>; danger?: boolean; title?: string } = {},
+): Html {
+  const hidden = Object.entries(options.hidden ?? {}).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`);
   // A stable id: htmx gives focus back to the element with the same id after each 2-second swap.
-  const id = `act-${createHash('sha1').update(`${url}\u0000${JSON.stringify(options.hidden ?? {})}`).digest('hex').slice(0, 12)}`;
-  return html`<form method="post" action="${url}" class="inline"><input type="hidden" name="_csrf" value="${session.csrf}">${hidden}<button type="submit" id="${id}"${options.danger ? html` class="danger"` : ''}${options.title ? html` aria-label="${options.title}"` : ''}>${label}</button></form>`;
+  const id = `act-${createHash('sha1')
+    .update(`${url}\u0000${JSON.stringify(options.hidden ?? {})}`)
+    .digest('hex')
+    .slice(0, 12)}`;
+  return html`<form method="post" action="${url}" class="inline">
+    <input type="hidden" name="_csrf" value="${session.csrf}" />${hidden}<button
+      type="submit"
+      id="${id}"
+      ${options.danger ? html` class="danger"` : ''}${options.title ? html` aria-label="${options.title}"` : ''}
+    >
+      ${label}
+    </button>
+  </form>`;
 }
 
 /** Remember a message for the next page (after a POST's redirect). */
@@ -68,28 +84,44 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, view: Pag
   if (request.headers['hx-request'] === 'true') return reply.send(liveSection(view, url).value);
   const message = request.cookies[FLASH_COOKIE];
   if (message) void reply.clearCookie(FLASH_COOKIE, { path: '/' });
-  return reply.send(shell(view.title, session, view.nav, html`${message ? html`<p class="notice" role="status">${decodeURIComponent(message)}</p>` : ''}${view.head}${liveSection(view, url)}`).value);
+  return reply.send(
+    shell(
+      view.title,
+      session,
+      view.nav,
+      html`${message ? html`<p class="notice" role="status">${decodeURIComponent(message)}</p>` : ''}${view.head}${liveSection(view, url)}`,
+    ).value,
+  );
 }
 
 /** The page frame: navigation, the Agendash link and sign-out (none of it on a read-only signed link). */
 export function shell(title: string, session: ConsoleSession | null, nav: NavKey | null, main: Html): Html {
-  const links = NAV.map(([key, href, label]) => html`<li><a href="${href}"${key === nav ? html` aria-current="page"` : ''}>${label}</a></li>`);
+  const links = NAV.map(([key, href, label]) => html`<li><a href="${href}" ${key === nav ? html` aria-current="page"` : ''}>${label}</a></li>`);
   const menu = session
-    ? html`<nav aria-label="Console"><ul>${links}<li><a href="/dash/">Agendash (raw jobs)</a></li></ul>${session.signedIn ? html`<form method="post" action="/sign-out" class="inline signout"><input type="hidden" name="_csrf" value="${session.csrf}"><button type="submit">Sign out</button></form>` : ''}</nav>`
+    ? html`<nav aria-label="Console">
+        <ul>
+          ${links}
+          <li><a href="/dash/">Agendash (raw jobs)</a></li>
+        </ul>
+        ${session.signedIn ? html`<form method="post" action="/sign-out" class="inline signout"><input type="hidden" name="_csrf" value="${session.csrf}" /><button type="submit">Sign out</button></form>` : ''}
+      </nav>`
     : '';
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · nightshift</title>
-<meta name="htmx-config" content='{"includeIndicatorStyles":false}'>
-<link rel="stylesheet" href="${ASSETS}/console.css">
-<script src="${ASSETS}/htmx.min.js" defer></script>
-</head>
-<body>
-<header class="top"><a class="brand" href="/">nightshift</a>${menu}</header>
-<main id="main"><h1>${title}</h1>${main}</main>
-</body>
-</html>`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · nightshift</title>
+        <meta name="htmx-config" content='{"includeIndicatorStyles":false}' />
+        <link rel="stylesheet" href="${ASSETS}/console.css" />
+        <script src="${ASSETS}/htmx.min.js" defer></script>
+      </head>
+      <body>
+        <header class="top"><a class="brand" href="/">nightshift</a>${menu}</header>
+        <main id="main">
+          <h1>${title}</h1>
+          ${main}
+        </main>
+      </body>
+    </html>`;
 }

@@ -2,16 +2,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
-import { stepResult } from '../pipeline/result.js';
 import { notFound, parse } from '../http/validate.js';
+import { stepResult } from '../pipeline/result.js';
 import type { ConsoleDeps } from './deps.js';
 import { failuresPage } from './failures.js';
 import { filePage } from './file.js';
-import { FilesQuery, filesPage } from './files.js';
+import { filesPage, FilesQuery } from './files.js';
 import { isReply, sessionOrSignIn } from './guard.js';
 import { html } from './html.js';
 import { type PageView, sendPage, shell } from './layout.js';
-import { notificationPage, NotificationsQuery, notificationsPage } from './notifications.js';
+import { notificationPage, notificationsPage, NotificationsQuery } from './notifications.js';
 import { overviewPage } from './overview.js';
 import { schedulesPage } from './schedules.js';
 import type { ConsoleSession } from './session.js';
@@ -49,7 +49,15 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     return reply
       .code(403)
       .type('text/html; charset=utf-8')
-      .send(shell('Link not valid', null, null, html`<p class="error-box" role="alert">${check.message}</p><p>Signed in operators can <a href="/sign-in">sign in</a> and open the file from the console.</p>`).value);
+      .send(
+        shell(
+          'Link not valid',
+          null,
+          null,
+          html`<p class="error-box" role="alert">${check.message}</p>
+            <p>Signed in operators can <a href="/sign-in">sign in</a> and open the file from the console.</p>`,
+        ).value,
+      );
   };
 
   app.get('/files/:id', async (request, reply) => {
@@ -76,6 +84,9 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     if (!file) throw notFound('file', id);
     const key = stepResult(file, 'thumbnail')?.thumbnailKey;
     if (typeof key !== 'string') throw new NightshiftError(ErrorCodes.NOT_FOUND, `file ${id} has no thumbnail (yet)`, { status: 404 });
-    return reply.type('image/webp').header('Cache-Control', 'private, max-age=3600').send(await deps.blobs.get(key));
+    return reply
+      .type('image/webp')
+      .header('Cache-Control', 'private, max-age=3600')
+      .send(await deps.blobs.get(key));
   });
 }

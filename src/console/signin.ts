@@ -18,12 +18,12 @@ function signInPage(next: string, error: string | null) {
     null,
     null,
     html`<form class="card signin" method="post" action="/sign-in">
-${error ? html`<p class="error-box" role="alert">${error}</p>` : ''}
-<p>Sign in with the service's API token (API_TOKEN).</p>
-<input type="hidden" name="next" value="${next}">
-<label>API token<input type="password" name="token" autocomplete="current-password" required autofocus></label>
-<button type="submit">Sign in</button>
-</form>`,
+      ${error ? html`<p class="error-box" role="alert">${error}</p>` : ''}
+      <p>Sign in with the service's API token (API_TOKEN).</p>
+      <input type="hidden" name="next" value="${next}" />
+      <label>API token<input type="password" name="token" autocomplete="current-password" required autofocus /></label>
+      <button type="submit">Sign in</button>
+    </form>`,
   );
 }
 
@@ -48,7 +48,8 @@ export function signInRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   });
   app.post('/sign-out', async (request, reply) => {
     const session = sessions.of(request);
-    if (session && !sessions.csrfOk(request, session)) return reply.code(403).type('text/html; charset=utf-8').send('<p>Refused: the form is stale (CSRF check). Reload the page.</p>');
+    if (session && !sessions.csrfOk(request, session))
+      return reply.code(403).type('text/html; charset=utf-8').send('<p>Refused: the form is stale (CSRF check). Reload the page.</p>');
     sessions.signOut(request, reply);
     return reply.code(303).redirect('/sign-in');
   });

@@ -47,7 +47,15 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     svc = await startTestService(env());
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     desk = await browser.newContext({ viewport: DESKTOP });
     page = await desk.newPage();
@@ -104,7 +112,12 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     await page.getByRole('link', { name: 'good.jpg' }).click();
     const img = page.getByRole('img', { name: 'Thumbnail of good.jpg' });
     await img.waitFor();
-    assert.ok(await img.evaluate((el) => (el as unknown as { complete: boolean; naturalWidth: number }).complete && (el as unknown as { naturalWidth: number }).naturalWidth > 0), 'the thumbnail loads');
+    assert.ok(
+      await img.evaluate(
+        (el) => (el as unknown as { complete: boolean; naturalWidth: number }).complete && (el as unknown as { naturalWidth: number }).naturalWidth > 0,
+      ),
+      'the thumbnail loads',
+    );
     await shoot('file-completed');
     await page.goto(`${svc.url}/files`);
     await shoot('files');
@@ -119,12 +132,19 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     await shoot('failures');
     const again = await waitForFinal(svc.url, ids.bad, 60_000, TOKEN);
     assert.equal(again.status, 'failed');
-    assert.ok(new Date((again as unknown as { startedAt: string }).startedAt) > new Date((before as unknown as { startedAt: string }).startedAt), 'it ran again');
+    assert.ok(
+      new Date((again as unknown as { startedAt: string }).startedAt) > new Date((before as unknown as { startedAt: string }).startedAt),
+      'it ran again',
+    );
   });
 
   test('a POST without the CSRF token is refused', async () => {
     const cookie = (await desk.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-    const res = await fetch(`${svc.url}/schedules/quota-check/pause`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const res = await fetch(`${svc.url}/schedules/quota-check/pause`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     assert.equal(res.status, 403);
     assert.match(await res.text(), /CSRF/);
   });
@@ -204,7 +224,10 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     assert.equal(body.retriedCount, 1);
     assert.match(body.message, /reprocessed/);
     const again = await waitForFinal(svc.url, ids.bad, 60_000, TOKEN);
-    assert.ok(new Date((again as unknown as { startedAt: string }).startedAt) > new Date((before as unknown as { startedAt: string }).startedAt), 'the file ran again');
+    assert.ok(
+      new Date((again as unknown as { startedAt: string }).startedAt) > new Date((before as unknown as { startedAt: string }).startedAt),
+      'the file ran again',
+    );
   });
 
   test('signing out brings the sign-in page back', async () => {
