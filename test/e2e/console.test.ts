@@ -29,6 +29,7 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
   let page: Page;
   const env = () => ({ DATA_DIR: tmp.dir, API_TOKEN: TOKEN });
   const ids = { good: '', bad: '' };
+  const external: string[] = [];
 
   /** The current page at desktop width, then the same URL at phone width (with the same cookies). */
   async function shoot(name: string): Promise<void> {
@@ -59,8 +60,11 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     });
     desk = await browser.newContext({ viewport: DESKTOP });
     page = await desk.newPage();
-    // Nothing may load from anywhere but nightshift itself.
-    page.on('request', (r) => assert.ok(r.url().startsWith(svc.url) || r.url().startsWith('data:'), `external request: ${r.url()}`));
+    // Nothing may load from anywhere but nightshift itself (any port: the service restarts on a new one).
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.protocol !== 'data:' && url.hostname !== '127.0.0.1') external.push(r.url());
+    });
   });
   after(async () => {
     await browser?.close();
@@ -230,11 +234,56 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     );
   });
 
+  test('no page made a request anywhere but nightshift', () => {
+    assert.deepEqual(external, []);
+  });
+
   test('signing out brings the sign-in page back', async () => {
     await page.goto(`${svc.url}/`);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.goto(`${svc.url}/workers`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+});
+
+describe('console without API_TOKEN (loopback only)', { timeout: 60_000 }, () => {
+  let svc: Started;
+  let tmp: Awaited<ReturnType<typeof createTempDir>>;
+  before(async () => {
+    tmp = await createTempDir();
+    svc = await startTestService({ DATA_DIR: tmp.dir }, 'api');
+  });
+  after(async () => {
+    await svc?.stop();
+    await tmp?.remove();
+  });
+
+  test('opens directly, serves its own assets, and still refuses a POST without the CSRF token', async () => {
+    const home = await fetch(`${svc.url}/`);
+    assert.equal(home.status, 200);
+    const text = await home.text();
+    assert.match(text, /<h1>Overview<\/h1>/);
+    assert.match(home.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.doesNotMatch(text, /Sign out/);
+    for (const src of text.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)) {
+      const asset = await fetch(`${svc.url}${src[1]}`);
+      assert.equal(asset.status, 200, src[1]);
+    }
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await fetch(`${svc.url}/schedules`)).text())?.[1];
+    assert.ok(csrf, 'forms carry a CSRF token');
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const refused = await fetch(`${svc.url}/schedules/quota-check/pause`, { method: 'POST', headers: form, body: '_csrf=wrong', redirect: 'manual' });
+    assert.equal(refused.status, 403);
+    const paused = await fetch(`${svc.url}/schedules/quota-check/pause`, { method: 'POST', headers: form, body: `_csrf=${encodeURIComponent(csrf)}`, redirect: 'manual' });
+    assert.equal(paused.status, 303);
+    const controls = (await (await fetch(`${svc.url}/api/v1/controls`)).json()) as { schedules: string[] };
+    assert.deepEqual(controls.schedules, ['quota-check']);
+  });
+
+  test('the sign-in page sends you on, and a next= elsewhere stays on this site', async () => {
+    const res = await fetch(`${svc.url}/sign-in?next=//evil.example/`, { redirect: 'manual' });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/');
   });
 });
