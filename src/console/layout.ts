@@ -117,6 +117,7 @@ export function shell(title: string, session: ConsoleSession | null, nav: NavKey
         <script src="${ASSETS}/htmx.min.js" defer></script>
       </head>
       <body>
+        <a class="skip" href="#main">Skip to content</a>
         <header class="top"><a class="brand" href="/">nightshift</a>${menu}</header>
         <main id="main">
           <h1>${title}</h1>

@@ -17,6 +17,8 @@ export const CONSOLE_CSS = `
 }
 * { box-sizing: border-box; }
 body { margin: 0; }
+.skip { position: absolute; left: -9999px; top: 0; background: #fff; padding: .5rem; z-index: 1; }
+.skip:focus { left: .5rem; }
 a { color: var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #f2b705; outline-offset: 2px; }
 .top { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1rem; padding: .5rem 1rem; background: #1d232b; color: #fff; }

@@ -179,7 +179,11 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
   test('workers and notifications pages', async () => {
     await page.getByRole('link', { name: 'Workers' }).click();
     await page.locator('td', { hasText: 'alive' }).first().waitFor();
+    await page.getByRole('button', { name: 'Pause job ocr' }).click();
+    await page.locator('tr[data-job="ocr"]').getByText('paused', { exact: true }).waitFor();
     await shoot('workers');
+    await page.getByRole('button', { name: 'Resume job ocr' }).click();
+    await page.locator('tr[data-job="ocr"]').getByText('active', { exact: true }).waitFor();
     await page.getByRole('link', { name: 'Notifications' }).click();
     await page.getByRole('heading', { name: 'Notifications' }).waitFor();
     await shoot('notifications');
@@ -198,6 +202,11 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     const bad = await p.goto(`${svc.url}${signed.replace(/sig=./, 'sig=A')}`);
     assert.equal(bad?.status(), 403);
     await p.getByText('this link has been altered').waitFor();
+    // The good file's thumbnail loads through its own signed link.
+    await p.goto(`${svc.url}${linkSigner(TOKEN, 60_000).sign(`/files/${ids.good}`)}`);
+    const img = p.getByRole('img', { name: 'Thumbnail of good.jpg' });
+    await img.waitFor();
+    await p.waitForFunction('document.querySelector("img.thumb")?.naturalWidth > 0');
     const plain = await p.goto(`${svc.url}/files/${ids.bad}`);
     assert.equal(plain?.url().includes('/sign-in'), true);
     assert.equal(plain?.status(), 200);
