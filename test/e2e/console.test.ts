@@ -10,6 +10,7 @@ import { linkSigner } from '../../src/links.js';
 import { photoLike, truncatedJpeg } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { getFile, startTestService, upload, waitForFinal } from '../helpers/service.js';
+import { startWebhookServer, type TestWebhookServer } from '../helpers/webhook-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SKIP = existsSync(CHROMIUM) ? false : `skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
@@ -27,7 +28,9 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
   let browser: Browser;
   let desk: BrowserContext;
   let page: Page;
-  const env = () => ({ DATA_DIR: tmp.dir, API_TOKEN: TOKEN });
+  // A webhook that refuses our signature (another secret): its notifications end dead.
+  let hook: TestWebhookServer;
+  const env = () => ({ DATA_DIR: tmp.dir, API_TOKEN: TOKEN, WEBHOOK_URLS: `refuses=${hook.origin}/hook`, WEBHOOK_SECRET: 'console-webhook-secret-0123' });
   const ids = { good: '', bad: '' };
   const external: string[] = [];
 
@@ -45,6 +48,7 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
   before(async () => {
     await mkdir(SHOTS, { recursive: true });
     tmp = await createTempDir();
+    hook = await startWebhookServer('not-the-secret-of-this-service');
     svc = await startTestService(env());
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -69,6 +73,7 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
   after(async () => {
     await browser?.close();
     await svc?.stop();
+    await hook?.close();
     await tmp?.remove();
   });
 
@@ -105,7 +110,7 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
   test('the failed file shows its reason, steps and no thumbnail; the good one its thumbnail', async () => {
     await page.getByRole('link', { name: 'Files' }).click();
     await page.getByLabel('Status').selectOption('failed');
-    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
     await page.getByRole('link', { name: 'truncated.jpg' }).click();
     const reason = await page.locator('[data-reason]').innerText();
     assert.match(reason, /truncat|corrupt|premature/i);
@@ -187,6 +192,26 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     await page.getByRole('link', { name: 'Notifications' }).click();
     await page.getByRole('heading', { name: 'Notifications' }).waitFor();
     await shoot('notifications');
+  });
+
+  test('a dead notification shows what the provider answered and is retried from its page', async () => {
+    const sent = await fetch(`${svc.url}/api/v1/notifications/test`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'webhook', recipient: 'refuses' }),
+    });
+    assert.equal(sent.status, 202);
+    await page.goto(`${svc.url}/notifications`);
+    await page.getByLabel('Status').selectOption('dead');
+    await page.getByLabel('Channel').selectOption('webhook');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    // The list is live: the row turns up dead without a reload.
+    await page.getByRole('button', { name: /^Retry .+ to refuses$/ }).waitFor({ timeout: 60_000 });
+    await page.locator('td a').first().click();
+    await page.getByText(/401/).first().waitFor();
+    await shoot('notification');
+    await page.getByRole('button', { name: 'Retry this notification' }).click();
+    await page.getByText('Notification queued again.').waitFor();
   });
 
   test('a signed link opens a file read-only without a session; a tampered one is refused', async () => {
