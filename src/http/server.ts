@@ -99,7 +99,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(async (api) => summaryChartRoutes(api, deps), { prefix: '/api/v1' });
   if (deps.metrics) metricsRoute(app, deps.metrics.registry, { metricsToken: config.metricsToken, apiToken: config.apiToken });
   await notifierRoutes(app, deps, 'public');
-  await mountDashboard(app, deps.agenda, deps.ops, config.apiToken);
+  await mountDashboard(app, { agenda: deps.agenda, ops: deps.ops, store: deps.store, apiToken: config.apiToken });
   await mountConsole(app, deps);
   return app;
 }

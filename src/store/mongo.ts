@@ -285,6 +285,14 @@ export class MongoStore implements Store {
     );
     return updated ? toRecord(updated) : null;
   }
+
+  async reopenStep(id: string, step: StepName): Promise<boolean> {
+    const res = await this.#files.updateOne(
+      { _id: id, status: 'failed', steps: { $elemMatch: { name: step, status: 'failed' } } },
+      { $set: { status: 'processing', error: null, completedAt: null, 'steps.$.status': 'pending', 'steps.$.error': null, 'steps.$.finishedAt': null }, $inc: { rev: 1 } },
+    );
+    return res.modifiedCount === 1;
+  }
 }
 
 /** Connects at once so a wrong URL fails at start-up rather than on the first request. */

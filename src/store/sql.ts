@@ -328,6 +328,23 @@ export class SqlStore implements Store {
     return row ? this.#withSteps(row) : null;
   }
 
+  async reopenStep(id: string, step: StepName): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx: Transaction<Database>) => {
+      const failed = await trx.selectFrom('file_steps').select('file_id').where('file_id', '=', id).where('name', '=', step).where('status', '=', 'failed').executeTakeFirst();
+      if (!failed) return false;
+      const reopened = await trx
+        .updateTable('files')
+        .set({ status: 'processing', error: null, completed_at: null })
+        .where('id', '=', id)
+        .where('status', '=', 'failed')
+        .returning('id')
+        .executeTakeFirst();
+      if (!reopened) return false;
+      await trx.updateTable('file_steps').set({ status: 'pending', error: null, finished_at: null }).where('file_id', '=', id).where('name', '=', step).execute();
+      return true;
+    });
+  }
+
   async #withSteps(row: FileRow): Promise<FileRecord> {
     const steps = await this.#db.selectFrom('file_steps').selectAll().where('file_id', '=', row.id).orderBy('position').execute();
     return fileFromRow(row, steps);

@@ -153,4 +153,10 @@ export interface Store {
   finalizeFile(id: string): Promise<FileRecord | null>;
   /** Force a file to `failed` with a reason, from any non-final status. Returns the record if it changed. */
   failFile(id: string, reason: string): Promise<FileRecord | null>;
+  /**
+   * A retry of one failed step (Agendash's retry of its job): failed → processing with the error
+   * cleared, that step back to `pending` (attempts kept), the other steps as they were. False
+   * unless the file is `failed` and this step is `failed`.
+   */
+  reopenStep(id: string, step: StepName): Promise<boolean>;
 }

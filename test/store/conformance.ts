@@ -9,7 +9,7 @@ import { randomName } from '../helpers/env.js';
 import { outboxConformance } from './conformance-outbox.js';
 import { ownerConformance } from './conformance-owners.js';
 import { reportConformance } from './conformance-reports.js';
-import { fileSearchConformance } from './conformance-search.js';
+import { consoleConformance } from './conformance-console.js';
 import type { SeedFile } from './seed.js';
 
 /** One database per run of the suite; `open()` gives a new, unmigrated store on it each call. */
@@ -382,7 +382,7 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       }
     });
 
-    fileSearchConformance(() => ({ store }));
+    consoleConformance(() => ({ store }));
     ownerConformance(() => ({ store, other }));
     outboxConformance(() => ({ store, other }));
     reportConformance(() => ({ store, other, seed: (files) => harness.seedFiles(files) }));
