@@ -289,7 +289,10 @@ export class MongoStore implements Store {
   async reopenStep(id: string, step: StepName): Promise<boolean> {
     const res = await this.#files.updateOne(
       { _id: id, status: 'failed', steps: { $elemMatch: { name: step, status: 'failed' } } },
-      { $set: { status: 'processing', error: null, completedAt: null, 'steps.$.status': 'pending', 'steps.$.error': null, 'steps.$.finishedAt': null }, $inc: { rev: 1 } },
+      {
+        $set: { status: 'processing', error: null, completedAt: null, 'steps.$.status': 'pending', 'steps.$.error': null, 'steps.$.finishedAt': null },
+        $inc: { rev: 1 },
+      },
     );
     return res.modifiedCount === 1;
   }

@@ -330,7 +330,13 @@ export class SqlStore implements Store {
 
   async reopenStep(id: string, step: StepName): Promise<boolean> {
     return this.#db.transaction().execute(async (trx: Transaction<Database>) => {
-      const failed = await trx.selectFrom('file_steps').select('file_id').where('file_id', '=', id).where('name', '=', step).where('status', '=', 'failed').executeTakeFirst();
+      const failed = await trx
+        .selectFrom('file_steps')
+        .select('file_id')
+        .where('file_id', '=', id)
+        .where('name', '=', step)
+        .where('status', '=', 'failed')
+        .executeTakeFirst();
       if (!failed) return false;
       const reopened = await trx
         .updateTable('files')
@@ -340,7 +346,12 @@ export class SqlStore implements Store {
         .returning('id')
         .executeTakeFirst();
       if (!reopened) return false;
-      await trx.updateTable('file_steps').set({ status: 'pending', error: null, finished_at: null }).where('file_id', '=', id).where('name', '=', step).execute();
+      await trx
+        .updateTable('file_steps')
+        .set({ status: 'pending', error: null, finished_at: null })
+        .where('file_id', '=', id)
+        .where('name', '=', step)
+        .execute();
       return true;
     });
   }

@@ -312,7 +312,12 @@ describe('console without API_TOKEN (loopback only)', { timeout: 60_000 }, () =>
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const refused = await fetch(`${svc.url}/schedules/quota-check/pause`, { method: 'POST', headers: form, body: '_csrf=wrong', redirect: 'manual' });
     assert.equal(refused.status, 403);
-    const paused = await fetch(`${svc.url}/schedules/quota-check/pause`, { method: 'POST', headers: form, body: `_csrf=${encodeURIComponent(csrf)}`, redirect: 'manual' });
+    const paused = await fetch(`${svc.url}/schedules/quota-check/pause`, {
+      method: 'POST',
+      headers: form,
+      body: `_csrf=${encodeURIComponent(csrf)}`,
+      redirect: 'manual',
+    });
     assert.equal(paused.status, 303);
     const controls = (await (await fetch(`${svc.url}/api/v1/controls`)).json()) as { schedules: string[] };
     assert.deepEqual(controls.schedules, ['quota-check']);

@@ -6,10 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { FileRecord, FileStatus, NewFile, Store } from '../../src/store/types.js';
 import { randomName } from '../helpers/env.js';
+import { consoleConformance } from './conformance-console.js';
 import { outboxConformance } from './conformance-outbox.js';
 import { ownerConformance } from './conformance-owners.js';
 import { reportConformance } from './conformance-reports.js';
-import { consoleConformance } from './conformance-console.js';
 import type { SeedFile } from './seed.js';
 
 /** One database per run of the suite; `open()` gives a new, unmigrated store on it each call. */
