@@ -57,6 +57,14 @@ export function flash(reply: FastifyReply, message: string): void {
   void reply.setCookie(FLASH_COOKIE, encodeURIComponent(message.slice(0, 300)), { path: '/', httpOnly: true, sameSite: 'strict', maxAge: 60 });
 }
 
+function readFlash(raw: string | undefined): string | undefined {
+  try {
+    return raw ? decodeURIComponent(raw) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Answer a POST: remember its outcome and go back where the form was (303, so the reload is a GET). */
 export function done(request: FastifyRequest, reply: FastifyReply, message: string, fallback = '/'): FastifyReply {
   flash(reply, message);
@@ -82,14 +90,14 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, view: Pag
   const url = request.url;
   void reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store');
   if (request.headers['hx-request'] === 'true') return reply.send(liveSection(view, url).value);
-  const message = request.cookies[FLASH_COOKIE];
+  const message = readFlash(request.cookies[FLASH_COOKIE]);
   if (message) void reply.clearCookie(FLASH_COOKIE, { path: '/' });
   return reply.send(
     shell(
       view.title,
       session,
       view.nav,
-      html`${message ? html`<p class="notice" role="status">${decodeURIComponent(message)}</p>` : ''}${view.head}${liveSection(view, url)}`,
+      html`${message ? html`<p class="notice" role="status">${message}</p>` : ''}${view.head}${liveSection(view, url)}`,
     ).value,
   );
 }

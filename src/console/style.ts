@@ -62,7 +62,7 @@ button { cursor: pointer; background: #eef2fb; border-color: var(--accent); colo
 button.danger { border-color: var(--bad); color: var(--bad); background: #fdf1f0; }
 .notice { background: #e8f3ec; border: 1px solid #a9d3b6; padding: .5rem .75rem; border-radius: 4px; }
 .error-box { background: #fdf1f0; border: 1px solid #e8b4b0; padding: .5rem .75rem; border-radius: 4px; overflow-wrap: anywhere; }
-.actions { display: flex; flex-wrap: wrap; gap: .5rem; margin: .5rem 0 1rem; }
+.actions { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: .5rem 0 1rem; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f0f2f5; padding: .5rem; border-radius: 4px; max-height: 24rem; overflow: auto; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
