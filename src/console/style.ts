@@ -50,7 +50,7 @@ td.wrap { overflow-wrap: break-word; min-width: 8rem; }
 code { white-space: nowrap; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; border: 1px solid currentColor; white-space: nowrap; }
-.badge-completed, .badge-sent, .badge-alive, .badge-ok, .badge-active { color: var(--ok); }
+.badge-completed, .badge-succeeded, .badge-sent, .badge-alive, .badge-ok, .badge-active { color: var(--ok); }
 .badge-failed, .badge-dead, .badge-stale, .badge-error { color: var(--bad); }
 .badge-processing, .badge-running, .badge-queued, .badge-pending, .badge-uploaded { color: var(--accent); }
 .badge-paused, .badge-skipped, .badge-off { color: var(--warn); }

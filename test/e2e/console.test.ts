@@ -177,6 +177,10 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     await row().getByText('paused', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Resume schedule quota-check' }).click();
     await row().getByText('active', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Run quota-check now' }).click();
+    await page.getByText('quota-check queued to run now.').waitFor();
+    // The manual run is recorded and shows as the last run.
+    await row().getByText('succeeded', { exact: true }).waitFor({ timeout: 30_000 });
     const res = await fetch(`${svc.url}/api/v1/controls`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.deepEqual(((await res.json()) as { schedules: string[] }).schedules, []);
   });
