@@ -93,12 +93,8 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, view: Pag
   const message = readFlash(request.cookies[FLASH_COOKIE]);
   if (message) void reply.clearCookie(FLASH_COOKIE, { path: '/' });
   return reply.send(
-    shell(
-      view.title,
-      session,
-      view.nav,
-      html`${message ? html`<p class="notice" role="status">${message}</p>` : ''}${view.head}${liveSection(view, url)}`,
-    ).value,
+    shell(view.title, session, view.nav, html`${message ? html`<p class="notice" role="status">${message}</p>` : ''}${view.head}${liveSection(view, url)}`)
+      .value,
   );
 }
 
