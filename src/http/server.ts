@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 
 import type { Config } from '../config.js';
 import { configIssue } from '../config/section.js';
+import { mountConsole } from '../console/index.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { classifyFault, faultError, STORE_RETRY_AFTER_SECONDS } from '../faults.js';
 import type { Logger } from '../logger.js';
@@ -97,7 +98,8 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   );
   if (deps.metrics) metricsRoute(app, deps.metrics.registry, { metricsToken: config.metricsToken, apiToken: config.apiToken });
   await notifierRoutes(app, deps, 'public');
-  await mountDashboard(app, deps.agenda, config.apiToken);
+  await mountDashboard(app, { agenda: deps.agenda, ops: deps.ops, store: deps.store, apiToken: config.apiToken });
+  await mountConsole(app, deps);
   return app;
 }
 

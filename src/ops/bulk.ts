@@ -34,6 +34,13 @@ export async function reprocessFiles(deps: BulkDeps, filter: FileFilter, onProgr
   for (let page = await deps.store.findFileIds(filter, BATCH); page.length > 0; page = await deps.store.findFileIds(filter, BATCH, page.at(-1))) {
     ids.push(...page);
   }
+  const enqueued = await reprocessFileIds(deps, ids, onProgress);
+  deps.log.info({ filter, matched: ids.length, enqueued }, 'bulk reprocess');
+  return enqueued;
+}
+
+/** Reprocess these files (the console's failure groups): per batch one reset and one bulk enqueue; busy files are skipped. */
+export async function reprocessFileIds(deps: BulkDeps, ids: readonly string[], onProgress?: Progress): Promise<number> {
   let enqueued = 0;
   onProgress?.(0, ids.length);
   for (let i = 0; i < ids.length; i += BATCH) {
@@ -44,7 +51,6 @@ export async function reprocessFiles(deps: BulkDeps, filter: FileFilter, onProgr
     );
     onProgress?.(Math.min(i + BATCH, ids.length), ids.length);
   }
-  deps.log.info({ filter, matched: ids.length, enqueued }, 'bulk reprocess');
   return enqueued;
 }
 

@@ -6,7 +6,7 @@ import type { NotifyHub } from '../notify/hub.js';
 import { type DeadFilter, retryDeadNotifications, retryNotification } from '../notify/retry.js';
 import type { FileFilter } from '../store/ops-types.js';
 import type { StepName, Store } from '../store/types.js';
-import { type Progress, purgeJobs, reprocessFiles } from './bulk.js';
+import { type Progress, purgeJobs, reprocessFileIds, reprocessFiles } from './bulk.js';
 import { type Controls, createControls } from './controls.js';
 import { type OpsStats, opsStats } from './stats.js';
 
@@ -31,12 +31,16 @@ export interface OperationsDeps {
 export interface Operations {
   readonly controls: Controls;
   reprocess(filter: FileFilter, onProgress?: Progress): Promise<number>;
+  /** Reprocess these files by id (busy ones are skipped); returns the files enqueued. */
+  reprocessIds(ids: readonly string[], onProgress?: Progress): Promise<number>;
   purge(job: JobName, onProgress?: Progress): Promise<{ purged: number; filesFailed: number }>;
   retryNotification: (id: string) => ReturnType<typeof retryNotification>;
   retryDead(filter: DeadFilter, onProgress?: Progress): Promise<number>;
   stats(): Promise<OpsStats>;
   /** Every job name of the registry. */
   readonly jobNames: readonly JobName[];
+  /** The processing steps, in the registry's order. */
+  readonly steps: readonly StepName[];
   readonly engine: Engine;
 }
 
@@ -48,8 +52,10 @@ export function createOperations(deps: OperationsDeps): Operations {
   return {
     controls,
     jobNames,
+    steps: deps.steps,
     engine: deps.engine,
     reprocess: (filter, onProgress) => reprocessFiles(bulk, filter, onProgress),
+    reprocessIds: (ids, onProgress) => reprocessFileIds(bulk, ids, onProgress),
     purge: (job, onProgress) => purgeJobs(bulk, job, onProgress),
     retryNotification: (id) => retryNotification(deps.store, deps.engine.enqueue, id),
     retryDead: (filter, onProgress) => retryDeadNotifications(deps.store, deps.engine.enqueue, filter, onProgress),

@@ -137,6 +137,13 @@ export class MongoStore implements Store {
     const filter: Filter<FileDoc> = {};
     if (query.status !== undefined) filter.status = query.status;
     if (query.owner !== undefined) filter.owner = query.owner;
+    if (query.uploadedAfter !== undefined || query.uploadedBefore !== undefined) {
+      filter.uploadedAt = {
+        ...(query.uploadedBefore !== undefined ? { $lt: query.uploadedBefore } : {}),
+        ...(query.uploadedAfter !== undefined ? { $gte: query.uploadedAfter } : {}),
+      };
+    }
+    if (query.filenameContains !== undefined) filter.filename = { $regex: query.filenameContains.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
     if (after) {
       const at = new Date(after.uploadedAt);
       filter.$or = [{ uploadedAt: { $lt: at } }, { uploadedAt: at, _id: { $lt: after.id } }];
@@ -277,6 +284,17 @@ export class MongoStore implements Store {
       { returnDocument: 'after' },
     );
     return updated ? toRecord(updated) : null;
+  }
+
+  async reopenStep(id: string, step: StepName): Promise<boolean> {
+    const res = await this.#files.updateOne(
+      { _id: id, status: 'failed', steps: { $elemMatch: { name: step, status: 'failed' } } },
+      {
+        $set: { status: 'processing', error: null, completedAt: null, 'steps.$.status': 'pending', 'steps.$.error': null, 'steps.$.finishedAt': null },
+        $inc: { rev: 1 },
+      },
+    );
+    return res.modifiedCount === 1;
   }
 }
 

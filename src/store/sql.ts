@@ -108,6 +108,12 @@ export class SqlStore implements Store {
     let q = this.#db.selectFrom('files').selectAll();
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.owner !== undefined) q = q.where('owner', '=', query.owner);
+    if (query.uploadedAfter !== undefined) q = q.where('uploaded_at', '>=', query.uploadedAfter.getTime());
+    if (query.uploadedBefore !== undefined) q = q.where('uploaded_at', '<', query.uploadedBefore.getTime());
+    if (query.filenameContains !== undefined) {
+      const pattern = `%${query.filenameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where((eb) => eb(eb.fn('lower', ['filename']), 'like', sql<string>`${pattern} escape '\\'`));
+    }
     if (after) q = q.where((eb) => eb(eb.refTuple('uploaded_at', 'id'), '<', eb.tuple(after.uploadedAt, after.id)));
     const rows = await q
       .orderBy('uploaded_at', 'desc')
@@ -320,6 +326,34 @@ export class SqlStore implements Store {
       .returningAll()
       .executeTakeFirst();
     return row ? this.#withSteps(row) : null;
+  }
+
+  async reopenStep(id: string, step: StepName): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx: Transaction<Database>) => {
+      const failed = await trx
+        .selectFrom('file_steps')
+        .select('file_id')
+        .where('file_id', '=', id)
+        .where('name', '=', step)
+        .where('status', '=', 'failed')
+        .executeTakeFirst();
+      if (!failed) return false;
+      const reopened = await trx
+        .updateTable('files')
+        .set({ status: 'processing', error: null, completed_at: null })
+        .where('id', '=', id)
+        .where('status', '=', 'failed')
+        .returning('id')
+        .executeTakeFirst();
+      if (!reopened) return false;
+      await trx
+        .updateTable('file_steps')
+        .set({ status: 'pending', error: null, finished_at: null })
+        .where('file_id', '=', id)
+        .where('name', '=', step)
+        .execute();
+      return true;
+    });
   }
 
   async #withSteps(row: FileRow): Promise<FileRecord> {

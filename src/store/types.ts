@@ -77,6 +77,12 @@ export interface ListFilesQuery {
   readonly limit: number;
   /** Opaque cursor returned as nextCursor by the previous page. */
   readonly cursor?: string | undefined;
+  /** Uploaded at or after this time (the console's date filter). */
+  readonly uploadedAfter?: Date | undefined;
+  /** Uploaded before this time. */
+  readonly uploadedBefore?: Date | undefined;
+  /** Filename contains this text, case-insensitively (the console's search). */
+  readonly filenameContains?: string | undefined;
 }
 
 export interface FilePage {
@@ -147,4 +153,10 @@ export interface Store {
   finalizeFile(id: string): Promise<FileRecord | null>;
   /** Force a file to `failed` with a reason, from any non-final status. Returns the record if it changed. */
   failFile(id: string, reason: string): Promise<FileRecord | null>;
+  /**
+   * A retry of one failed step (Agendash's retry of its job): failed → processing with the error
+   * cleared, that step back to `pending` (attempts kept), the other steps as they were. False
+   * unless the file is `failed` and this step is `failed`.
+   */
+  reopenStep(id: string, step: StepName): Promise<boolean>;
 }

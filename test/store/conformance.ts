@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { FileRecord, FileStatus, NewFile, Store } from '../../src/store/types.js';
 import { randomName } from '../helpers/env.js';
+import { consoleConformance } from './conformance-console.js';
 import { outboxConformance } from './conformance-outbox.js';
 import { ownerConformance } from './conformance-owners.js';
 import { reportConformance } from './conformance-reports.js';
@@ -381,6 +382,7 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       }
     });
 
+    consoleConformance(() => ({ store }));
     ownerConformance(() => ({ store, other }));
     outboxConformance(() => ({ store, other }));
     reportConformance(() => ({ store, other, seed: (files) => harness.seedFiles(files) }));
