@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
+import { deriveLinkSecret } from '../../src/config/links.js';
 import { linkSigner } from '../../src/links.js';
 import { photoLike, truncatedJpeg } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
@@ -220,7 +221,7 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
 
   test('a signed link opens a file read-only without a session; a tampered one is refused', async () => {
     // The service signs with API_TOKEN (src/service.ts).
-    const signed = linkSigner(TOKEN, 60_000).sign(`/files/${ids.bad}`);
+    const signed = linkSigner(deriveLinkSecret(TOKEN), 60_000).sign(`/files/${ids.bad}`);
     const anon = await browser.newContext({ viewport: PHONE });
     const p = await anon.newPage();
     const ok = await p.goto(`${svc.url}${signed}`);
@@ -232,7 +233,7 @@ describe('operator console in headless Chromium', { skip: SKIP, timeout: 300_000
     assert.equal(bad?.status(), 403);
     await p.getByText('this link has been altered').waitFor();
     // The good file's thumbnail loads through its own signed link.
-    await p.goto(`${svc.url}${linkSigner(TOKEN, 60_000).sign(`/files/${ids.good}`)}`);
+    await p.goto(`${svc.url}${linkSigner(deriveLinkSecret(TOKEN), 60_000).sign(`/files/${ids.good}`)}`);
     const img = p.getByRole('img', { name: 'Thumbnail of good.jpg' });
     await img.waitFor();
     await p.waitForFunction('document.querySelector("img.thumb")?.naturalWidth > 0');
