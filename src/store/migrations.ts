@@ -6,6 +6,7 @@ import { ownersOutboxUsage } from './migration-0002.js';
 import { jobRuns } from './migration-0003.js';
 import { ownerAddresses } from './migration-0004-owner-addresses.js';
 import { operations } from './migration-0005-operations.js';
+import { outboxRetry } from './migration-0008-outbox-retry.js';
 import type { SqlKind } from './schema.js';
 
 /**
@@ -73,6 +74,7 @@ export function migrations(kind: SqlKind): Record<string, Migration> {
     '0003_job_runs': jobRuns(kind),
     '0004_owner_addresses': ownerAddresses(),
     '0005_workers_controls': operations(kind),
+    '0008_outbox_retry': outboxRetry(),
   };
 }
 
