@@ -36,13 +36,15 @@ export function startOutboxSweeper(store: Store, engine: Engine, log: Logger): {
       running = false;
     }
   };
-  const first = setTimeout(() => void sweep(), 1_000);
+  // Soon after start-up, and again once the rows a crash just left have passed the grace: a
+  // restarted worker sends them within ~20 s instead of waiting for the first full interval.
+  const early = [setTimeout(() => void sweep(), 1_000), setTimeout(() => void sweep(), GRACE_MS + 2_000)];
   const timer = setInterval(() => void sweep(), EVERY_MS);
-  first.unref();
+  for (const t of early) t.unref();
   timer.unref();
   return {
     stop() {
-      clearTimeout(first);
+      for (const t of early) clearTimeout(t);
       clearInterval(timer);
     },
   };
