@@ -33,6 +33,12 @@ export interface TestSmtpServer {
   readonly mails: ReceivedMail[];
   /** Client connections the server holds right now. */
   openConnections(): number;
+  /**
+   * An outage: close the listener and cut every open connection, so connecting is refused
+   * (ECONNREFUSED) until `accept()` listens on the same port again.
+   */
+  refuse(): Promise<void>;
+  accept(): Promise<void>;
   /** Resolve once `count` mails have arrived (or reject after `timeoutMs`). */
   waitForMails(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
@@ -55,7 +61,7 @@ export async function startSmtpServer(options: { user?: string; password?: strin
   const mails: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
 
-  const server = new SMTPServer({
+  const makeServer = () => new SMTPServer({
     authMethods: ['PLAIN', 'LOGIN'],
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
@@ -103,10 +109,19 @@ export async function startSmtpServer(options: { user?: string; password?: strin
       });
     },
   });
-  server.on('error', () => undefined);
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const listen = async (at: number): Promise<SMTPServer> => {
+    const s = makeServer();
+    s.on('error', () => undefined);
+    await new Promise<void>((resolve) => s.listen(at, '127.0.0.1', () => resolve()));
+    return s;
+  };
+  let server: SMTPServer | null = await listen(0);
   const port = (server.server.address() as AddressInfo).port;
+  const closeServer = async () => {
+    const s = server;
+    server = null;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  };
 
   return {
     port,
@@ -115,7 +130,11 @@ export async function startSmtpServer(options: { user?: string; password?: strin
     url: `smtp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     script,
     mails,
-    openConnections: () => server.connections.size,
+    openConnections: () => server?.connections.size ?? 0,
+    refuse: closeServer,
+    async accept() {
+      server ??= await listen(port);
+    },
     waitForMails(count, timeoutMs = 5000) {
       if (mails.length >= count) return Promise.resolve(mails.slice());
       return new Promise((resolve, reject) => {
@@ -132,6 +151,6 @@ export async function startSmtpServer(options: { user?: string; password?: strin
         waiters.add(check);
       });
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: closeServer,
   };
 }
