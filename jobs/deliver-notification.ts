@@ -24,8 +24,9 @@ function defineDelivery(name: DeliveryJobName, concurrency: number): JobDefiniti
     description: `delivers one notification on ${name.slice('deliver-'.length)} (the outbox row counts attempts)`,
     payload: z.object({ notificationId: z.string().min(1).max(128) }).strict(),
     // The outbox row decides when a notification is dead (its retry window, NOTIFY_RETRY_FOR);
-    // Agenda only carries out the retries, so its own limit is set out of the way.
-    defaults: { concurrency, attempts: 1_000_000, backoffMs: FIRST_RETRY_MS, timeoutMs: SEND_TIMEOUT_MS + 10_000 },
+    // Agenda only carries out the retries, so its own limit is set out of the way (the default
+    // schedule makes ~35 attempts a day; past 1000 the sweeper still re-schedules the due row).
+    defaults: { concurrency, attempts: 1_000, backoffMs: FIRST_RETRY_MS, timeoutMs: SEND_TIMEOUT_MS + 10_000 },
     async handler(ctx) {
       const { store, notify, config, enqueue } = ctx.services;
       const now = new Date();
