@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-import { BOOLEAN_HINT, ConfigError, type ConfigIssue, type ConfigKeyDoc, type Env, parseBoolean } from '../config/section.js';
 import { DURATION_HINT, formatDuration, parseDuration } from '../config/duration.js';
+import { BOOLEAN_HINT, ConfigError, type ConfigIssue, type ConfigKeyDoc, type Env, parseBoolean } from '../config/section.js';
 import type { Owner } from '../store/owner-types.js';
 import { RETRY_DEFAULTS, type RetryPolicy } from './backoff.js';
 import type { ChannelName, NotifierDefinition, NotifyEvent, OwnerAddress, OwnerAddresses } from './notifier.js';

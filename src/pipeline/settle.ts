@@ -26,13 +26,7 @@ export async function settleFile(services: SettleServices, fileId: string, log: 
  * for that commit (cleanup's `file.stuck` to admins). Returns the failed file, or null if it
  * was already final.
  */
-export async function failFile(
-  services: SettleServices,
-  fileId: string,
-  reason: string,
-  log: Logger,
-  also?: OutboxPlanner,
-): Promise<SettledFile | null> {
+export async function failFile(services: SettleServices, fileId: string, reason: string, log: Logger, also?: OutboxPlanner): Promise<SettledFile | null> {
   const owner = planFileEvent(services, log);
   const planner: OutboxPlanner = also ? async (file) => [...(await owner(file)), ...(await guarded(also, file, log))] : owner;
   const failed = await services.store.failFile(fileId, reason, planner);
@@ -42,11 +36,7 @@ export async function failFile(
 
 function planFileEvent(services: SettleServices, log: Logger): OutboxPlanner {
   return (file) =>
-    guarded(
-      (f) => services.notify.plan(f.status === 'completed' ? 'file.completed' : 'file.failed', fileEvent(f, services.config.publicUrl)),
-      file,
-      log,
-    );
+    guarded((f) => services.notify.plan(f.status === 'completed' ? 'file.completed' : 'file.failed', fileEvent(f, services.config.publicUrl)), file, log);
 }
 
 /** The file's outcome is recorded either way: a notification problem must not undo or retry the work. */

@@ -4,13 +4,13 @@ import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { openPostgres, openSqlite } from './connect.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
+import { finalOutcome, readyToFinalize } from './final.js';
 import { runMigrations } from './migrations.js';
 import type { FileFilter } from './ops-types.js';
+import type { NotificationRecord } from './outbox-types.js';
 import { fileFromRow, type FileRow, type StepRow, uploadedAtMs } from './rows.js';
 import type { Database, SqlKind } from './schema.js';
 import { SqlControls, SqlWorkers } from './sql-ops.js';
-import { finalOutcome, readyToFinalize } from './final.js';
-import type { NotificationRecord } from './outbox-types.js';
 import { SqlOutbox } from './sql-outbox.js';
 import { SqlOwners } from './sql-owners.js';
 import { SqlReports } from './sql-reports.js';
@@ -33,10 +33,8 @@ import {
 const UNFINISHED = ['pending', 'running'] as const;
 
 /** The run a file was read in: its started_at, null included. */
-const sameRun =
-  (startedAt: Date | null) =>
-  (eb: ExpressionBuilder<Database, 'files'>) =>
-    startedAt === null ? eb('started_at', 'is', null) : eb('started_at', '=', startedAt.getTime());
+const sameRun = (startedAt: Date | null) => (eb: ExpressionBuilder<Database, 'files'>) =>
+  startedAt === null ? eb('started_at', 'is', null) : eb('started_at', '=', startedAt.getTime());
 
 /**
  * The Store over Kysely: the same queries for SQLite and PostgreSQL. State changes that must not

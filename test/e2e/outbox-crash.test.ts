@@ -18,10 +18,13 @@ interface Proc {
 
 /** `nightshift start --role all` from the built CLI, as an operator runs it. */
 function spawnService(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [CLI, 'start', '--role', 'all'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'start', '--role', 'all'], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const proc: Proc = { child, exited: new Promise((r) => child.on('exit', (code, signal) => r({ code, signal }))), output: '' };
-  child.stdout!.on('data', (d: Buffer) => (proc.output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (proc.output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (proc.output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (proc.output += d.toString()));
   return proc;
 }
 

@@ -61,54 +61,55 @@ export async function startSmtpServer(options: { user?: string; password?: strin
   const mails: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
 
-  const makeServer = () => new SMTPServer({
-    authMethods: ['PLAIN', 'LOGIN'],
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
-    // The reverse lookup of 127.0.0.1 costs ~300 ms per connection on this box.
-    disableReverseLookup: true,
-    logger: false,
-    // Stuck sessions are cut at close() quickly, so a test never waits for them.
-    closeTimeout: 200,
-    onAuth(auth, _session, callback) {
-      if (auth.username === user && auth.password === password) callback(null, { user });
-      else callback(smtpError(535, 'Authentication credentials invalid'));
-    },
-    onRcptTo(address, _session, callback) {
-      if (script.hang) return; // never answer
-      if (script.rejectRecipients.has(address.address.toLowerCase())) {
-        callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown`));
-        return;
-      }
-      callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        if (script.tempFailures > 0) {
-          script.tempFailures -= 1;
-          callback(smtpError(451, '4.3.0 Temporary local problem, try again later'));
+  const makeServer = () =>
+    new SMTPServer({
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: true,
+      disabledCommands: ['STARTTLS'],
+      // The reverse lookup of 127.0.0.1 costs ~300 ms per connection on this box.
+      disableReverseLookup: true,
+      logger: false,
+      // Stuck sessions are cut at close() quickly, so a test never waits for them.
+      closeTimeout: 200,
+      onAuth(auth, _session, callback) {
+        if (auth.username === user && auth.password === password) callback(null, { user });
+        else callback(smtpError(535, 'Authentication credentials invalid'));
+      },
+      onRcptTo(address, _session, callback) {
+        if (script.hang) return; // never answer
+        if (script.rejectRecipients.has(address.address.toLowerCase())) {
+          callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown`));
           return;
         }
-        const raw = Buffer.concat(chunks);
-        simpleParser(raw, { keepCidLinks: true })
-          .then((parsed) => {
-            mails.push({
-              envelope: {
-                from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
-                to: session.envelope.rcptTo.map((r) => r.address),
-              },
-              user: typeof session.user === 'string' ? session.user : undefined,
-              parsed,
-            });
-            for (const w of waiters) w();
-            callback(null, 'queued');
-          })
-          .catch((err: unknown) => callback(smtpError(554, `unparseable message: ${String(err)}`)));
-      });
-    },
-  });
+        callback();
+      },
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          if (script.tempFailures > 0) {
+            script.tempFailures -= 1;
+            callback(smtpError(451, '4.3.0 Temporary local problem, try again later'));
+            return;
+          }
+          const raw = Buffer.concat(chunks);
+          simpleParser(raw, { keepCidLinks: true })
+            .then((parsed) => {
+              mails.push({
+                envelope: {
+                  from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
+                  to: session.envelope.rcptTo.map((r) => r.address),
+                },
+                user: typeof session.user === 'string' ? session.user : undefined,
+                parsed,
+              });
+              for (const w of waiters) w();
+              callback(null, 'queued');
+            })
+            .catch((err: unknown) => callback(smtpError(554, `unparseable message: ${String(err)}`)));
+        });
+      },
+    });
   const listen = async (at: number): Promise<SMTPServer> => {
     const s = makeServer();
     s.on('error', () => undefined);

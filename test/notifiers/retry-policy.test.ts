@@ -59,7 +59,10 @@ describe('notification retry schedule', () => {
       assert.match(decision.giveUp, /gave up after \d+ attempts over 1440 min/);
       assert.ok(delays[0]! >= 1_000 && delays[0]! <= 2_000, `first retry after 1-2 s (${delays[0]})`);
       assert.ok(Math.max(...delays) <= HOUR, 'never more than the cap');
-      assert.ok(delays.slice(0, 8).every((d, i) => i === 0 || d >= delays[i - 1]!), 'growing at first');
+      assert.ok(
+        delays.slice(0, 8).every((d, i) => i === 0 || d >= delays[i - 1]!),
+        'growing at first',
+      );
       assert.ok(attempts > 20 && attempts < 60, `${attempts} attempts in a day`);
     }
   });

@@ -61,7 +61,14 @@ export function settleConformance(stores: () => { store: Store; other: Store }, 
     const u = await store.createFile({ id: randomUUID(), owner: 'ann', filename: 'a.png', contentType: 'image/png', size: 1, blobKey: 'originals/a' });
     const digestKey = digestKeyOf('file.stuck', 'console', 'admin');
     const plain = row({ event: 'file.failed', channel: 'console', recipient: 'owner:ann', owner: 'ann' });
-    const first = row({ event: 'file.stuck', channel: 'console', recipient: 'admin', owner: 'ann', digestKey, message: { title: 'stuck', items: [{ title: 'a' }] } });
+    const first = row({
+      event: 'file.stuck',
+      channel: 'console',
+      recipient: 'admin',
+      owner: 'ann',
+      digestKey,
+      message: { title: 'stuck', items: [{ title: 'a' }] },
+    });
     const failed = await store.failFile(u.id, 'stuck in analyze for 25 min and out of attempts (3 of 3)', async (file) => [
       { kind: 'row', row: { ...plain, message: { title: file.error ?? '' } } },
       { kind: 'digest', digestKey, item: { title: 'a' }, create: first },
@@ -71,10 +78,7 @@ export function settleConformance(stores: () => { store: Store; other: Store }, 
     assert.deepEqual(failed.notifications.map((r) => r.id).sort(), [plain.id, first.id].sort());
     assert.deepEqual((await store.outbox.get(plain.id))?.message, { title: 'stuck in analyze for 25 min and out of attempts (3 of 3)' });
     let called = false;
-    assert.equal(
-      await store.failFile(u.id, 'again', async () => ((called = true), [{ kind: 'row', row: row() }])),
-      null,
-    );
+    assert.equal(await store.failFile(u.id, 'again', async () => ((called = true), [{ kind: 'row', row: row() }])), null);
     assert.equal(called, false, 'a final file is not planned for');
   });
 

@@ -7,9 +7,9 @@ import { errorCode, ErrorCodes } from '../../src/errors.js';
 import type { FileRecord, FileStatus, NewFile, Store } from '../../src/store/types.js';
 import { randomName } from '../helpers/env.js';
 import { outboxConformance } from './conformance-outbox.js';
-import { settleConformance } from './conformance-settle.js';
 import { ownerConformance } from './conformance-owners.js';
 import { reportConformance } from './conformance-reports.js';
+import { settleConformance } from './conformance-settle.js';
 import type { SeedFile } from './seed.js';
 
 /** One database per run of the suite; `open()` gives a new, unmigrated store on it each call. */
