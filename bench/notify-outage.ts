@@ -32,7 +32,7 @@ try {
   console.log(
     `queued ${report.queued}  delivered ${report.delivered}  dead ${report.dead}  duplicates ${report.duplicates}  ` +
       `drained in ${(report.drainMs / 1000).toFixed(1)} s at ${report.drainRatePerSecond}/s  attempts max ${report.maxAttempts} mean ${report.meanAttempts}  ` +
-      `order displacement ${report.maxDisplacement}`,
+      `out of queue order ${report.outOfOrder} (largest displacement ${report.maxDisplacement})`,
   );
   process.exitCode = report.delivered === report.queued && report.dead === 0 && report.duplicates === 0 ? 0 : 1;
 } finally {

@@ -26,9 +26,9 @@ export interface FileDoc {
    * The transactional outbox without a multi-document transaction: the outbox entries of the
    * final status, written by the same single-document update as the status, then materialized
    * into the notifications collection and removed (by the settling process, or the sweeper
-   * after a crash). `token` tells one settlement's entries from a later one's.
+   * after a crash). One element per settlement not yet materialized; `token` tells them apart.
    */
-  pendingOutbox?: PendingOutbox;
+  pendingOutbox?: PendingOutbox[];
 }
 
 export interface PendingOutbox {

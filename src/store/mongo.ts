@@ -267,7 +267,7 @@ export class MongoStore implements Store {
     const pending = await this.#pending(final, outbox);
     const updated = await this.#files.findOneAndUpdate(
       { _id: id, status: 'processing', rev: doc.rev, 'steps.status': { $nin: UNFINISHED } },
-      { $set: { status, error, completedAt: final.completedAt, ...(pending ? { pendingOutbox: pending } : {}) } },
+      { $set: { status, error, completedAt: final.completedAt }, ...(pending ? { $push: { pendingOutbox: pending } } : {}) },
       { returnDocument: 'after' },
     );
     return updated ? { ...toRecord(updated), notifications: await this.#materialize(id, pending) } : null;
@@ -282,7 +282,7 @@ export class MongoStore implements Store {
       const pending = await this.#pending(final, outbox);
       const updated = await this.#files.findOneAndUpdate(
         { _id: id, status: doc.status, rev: doc.rev },
-        { $set: { status: 'failed', error: reason, completedAt: final.completedAt, ...(pending ? { pendingOutbox: pending } : {}) } },
+        { $set: { status: 'failed', error: reason, completedAt: final.completedAt }, ...(pending ? { $push: { pendingOutbox: pending } } : {}) },
         { returnDocument: 'after' },
       );
       if (updated) return { ...toRecord(updated), notifications: await this.#materialize(id, pending) };
@@ -296,7 +296,7 @@ export class MongoStore implements Store {
       .limit(limit)
       .toArray();
     const created: NotificationRecord[] = [];
-    for (const d of docs) if (d.pendingOutbox) created.push(...(await this.#materialize(d._id, d.pendingOutbox)));
+    for (const d of docs) for (const p of d.pendingOutbox ?? []) created.push(...(await this.#materialize(d._id, p)));
     return created;
   }
 
@@ -307,13 +307,13 @@ export class MongoStore implements Store {
   }
 
   /**
-   * Write a file's pending entries into the outbox (each idempotent by key), then drop them from
-   * the file, only if they are still the same ones (the token): a later run may have put its own.
+   * Write one settlement's pending entries into the outbox (each idempotent by key), then drop
+   * them from the file by their token (a later run's settlement may have pushed its own).
    */
   async #materialize(fileId: string, pending: PendingOutbox | null): Promise<NotificationRecord[]> {
     if (!pending) return [];
     const created = await this.outbox.write(pending.entries);
-    await this.#files.updateOne({ _id: fileId, 'pendingOutbox.token': pending.token }, { $unset: { pendingOutbox: '' } });
+    await this.#files.updateOne({ _id: fileId }, { $pull: { pendingOutbox: { token: pending.token } } });
     return created;
   }
 }

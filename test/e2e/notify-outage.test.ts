@@ -28,7 +28,9 @@ describe('a 5-minute SMTP outage loses no mail (default retry schedule, SQLite)'
       assert.equal(report.duplicates, 0, 'none arrived twice');
       assert.ok(report.maxAttempts > 8, `the first mails were retried past the old limit of 8 (${report.maxAttempts})`);
       assert.ok(report.drainMs < 60_000, `the queue drained ${report.drainMs} ms after the server came back`);
-      assert.ok(report.maxDisplacement <= EMAIL_CONCURRENCY, `in order, up to the channel's concurrency (displacement ${report.maxDisplacement})`);
+      // In order, but for the retries already under way when the server came back (at most the
+      // channel's concurrency): the rest are released oldest first.
+      assert.ok(report.outOfOrder <= EMAIL_CONCURRENCY + 1, `${report.outOfOrder} mails out of queue order`);
     } finally {
       await tmp.remove();
     }

@@ -18,6 +18,11 @@ export interface OutageReport {
    * server up and released the rest): the largest distance of a mail from its queue position.
    */
   readonly maxDisplacement: number;
+  /**
+   * Mails that arrived out of queue order: those not in the longest in-order run (the longest
+   * increasing subsequence of queue positions, in arrival order).
+   */
+  readonly outOfOrder: number;
   /** Send attempts per delivered row: the most and the mean. */
   readonly maxAttempts: number;
   readonly meanAttempts: number;
@@ -97,6 +102,7 @@ export async function runSmtpOutage(options: OutageOptions): Promise<OutageRepor
     const afterFirst = arrived.slice(1).filter((id, i, all) => all.indexOf(id) === i);
     const rest = queuedIds.filter((id) => afterFirst.includes(id));
     const maxDisplacement = afterFirst.reduce((m, id, i) => Math.max(m, Math.abs(rest.indexOf(id) - i)), 0);
+    const positions = arrived.filter((id, i, all) => all.indexOf(id) === i).map((id) => queuedIds.indexOf(id));
     const attempts = rows.filter((r) => r?.status === 'sent').map((r) => r!.attempts);
     const span = (arrivalTimes.at(-1) ?? 0) - (arrivalTimes[1] ?? 0);
     return {
@@ -106,6 +112,7 @@ export async function runSmtpOutage(options: OutageOptions): Promise<OutageRepor
       duplicates: arrived.length - distinct.size,
       drainMs,
       maxDisplacement,
+      outOfOrder: positions.length - longestIncreasing(positions),
       maxAttempts: Math.max(0, ...attempts),
       meanAttempts: attempts.length ? Math.round((attempts.reduce((a, b) => a + b, 0) / attempts.length) * 10) / 10 : 0,
       drainRatePerSecond: span > 0 ? Math.round(((arrived.length - 2) / (span / 1000)) * 10) / 10 : 0,
@@ -114,4 +121,20 @@ export async function runSmtpOutage(options: OutageOptions): Promise<OutageRepor
     await svc.stop();
     await smtp.close();
   }
+}
+
+/** Length of the longest strictly increasing subsequence (patience sorting). */
+function longestIncreasing(xs: readonly number[]): number {
+  const tails: number[] = [];
+  for (const x of xs) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (tails[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    tails[lo] = x;
+  }
+  return tails.length;
 }
