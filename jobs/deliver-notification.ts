@@ -2,15 +2,15 @@ import { z } from 'zod';
 
 import { defineJob, type JobDefinition } from '../src/engine/job.js';
 import { RetryLaterError } from '../src/errors.js';
-import { deliveryJobName } from '../src/notify/delivery.js';
+import { nextRetry } from '../src/notify/backoff.js';
+import { deliveryJobName, scheduleDelivery } from '../src/notify/delivery.js';
 import type { ChannelName, DeliveryJobName, MessageItem, NotifierDefinition, NotifyEvent } from '../src/notify/notifier.js';
 import { messageFromJson, renderDigest } from '../src/notify/render.js';
 
-/** Attempts per notification (counted in the outbox row), then it is dead. */
-export const MAX_DELIVERY_ATTEMPTS = 8;
 const FIRST_RETRY_MS = 2_000;
-const MAX_RETRY_MS = 60 * 60_000;
 const SEND_TIMEOUT_MS = 30_000;
+/** Rows woken at once when a channel is back; the next retried success wakes the rest. */
+const WAKE_BATCH = 1_000;
 
 /**
  * Delivers one outbox row. The row, not Agenda, counts attempts and holds the backoff: a
@@ -23,11 +23,12 @@ function defineDelivery(name: DeliveryJobName, concurrency: number): JobDefiniti
     name,
     description: `delivers one notification on ${name.slice('deliver-'.length)} (the outbox row counts attempts)`,
     payload: z.object({ notificationId: z.string().min(1).max(128) }).strict(),
-    // The outbox row decides when a notification is dead (MAX_DELIVERY_ATTEMPTS); Agenda only
-    // carries out the retries, so its own limit is set out of the way.
+    // The outbox row decides when a notification is dead (its retry window, NOTIFY_RETRY_FOR);
+    // Agenda only carries out the retries, so its own limit is set out of the way (the default
+    // schedule makes ~35 attempts a day; past 1000 the sweeper still re-schedules the due row).
     defaults: { concurrency, attempts: 1_000, backoffMs: FIRST_RETRY_MS, timeoutMs: SEND_TIMEOUT_MS + 10_000 },
     async handler(ctx) {
-      const { store, notify } = ctx.services;
+      const { store, notify, config, enqueue } = ctx.services;
       const now = new Date();
       const row = await store.outbox.claim(ctx.data.notificationId, now, SEND_TIMEOUT_MS + 20_000);
       if (!row) return; // sent, dead, not due yet, or another worker holds it
@@ -57,10 +58,20 @@ function defineDelivery(name: DeliveryJobName, concurrency: number): JobDefiniti
       const result = await notifier.send(message, row.recipient, ctx.signal);
 
       switch (result.status) {
-        case 'delivered':
+        case 'delivered': {
           await store.outbox.markSent(row.id, result.response ?? null, new Date());
           log.info({ recipient: row.recipient, attempts: row.attempts }, 'notification sent');
+          if (row.attempts > 1) {
+            // A retried message went through: the channel is back. What waits for a later retry
+            // goes now, oldest first (a job each, 1 ms apart: workers take due jobs by time), at
+            // the pace of the channel's delivery concurrency and rate limit.
+            const woken = await store.outbox.wake(row.channel, new Date(), WAKE_BATCH);
+            const at = Date.now();
+            for (const [i, w] of woken.entries()) await scheduleDelivery(enqueue, w, new Date(at + i));
+            if (woken.length > 0) log.info({ count: woken.length }, `${channel} is back: waiting notifications released`);
+          }
           return;
+        }
         case 'permanent':
           await store.outbox.markDead(row.id, result.error);
           log.warn({ error: result.error }, 'notification rejected for good');
@@ -77,15 +88,14 @@ function defineDelivery(name: DeliveryJobName, concurrency: number): JobDefiniti
             });
             return reschedule(result.error, result.pauseChannelUntil);
           }
-          if (row.attempts >= MAX_DELIVERY_ATTEMPTS) {
-            await store.outbox.markDead(row.id, `gave up after ${row.attempts} attempts: ${result.error}`);
-            log.warn({ error: result.error }, 'notification dead');
+          const next = nextRetry(config.notify.retry, row.attempts, row.firstAttemptAt ?? now, new Date(), result.retryAfterMs);
+          if ('giveUp' in next) {
+            await store.outbox.markDead(row.id, `${next.giveUp}: ${result.error}`);
+            log.warn({ error: result.error, attempts: row.attempts }, 'notification dead');
             return;
           }
-          const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (row.attempts - 1));
-          const delay = Math.max(result.retryAfterMs ?? 0, backoff);
-          log.info({ error: result.error, delay }, 'notification attempt failed; will retry');
-          return reschedule(result.error, new Date(Date.now() + delay));
+          log.info({ error: result.error, attempts: row.attempts, retryAt: next.at }, 'notification attempt failed; will retry');
+          return reschedule(result.error, next.at);
         }
       }
     },

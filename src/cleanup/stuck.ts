@@ -1,5 +1,6 @@
 import type { JobServices } from '../engine/job.js';
 import type { Logger } from '../logger.js';
+import { failFile } from '../pipeline/settle.js';
 import type { StepName } from '../store/types.js';
 
 /** What cleanup needs to know of each step job. */
@@ -21,8 +22,9 @@ const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
 /**
  * Running steps with no heartbeat for longer than their time limit, or whose Agenda job was
  * locked by a dead worker: re-enqueued while attempts remain (reusing the step's Agenda job for
- * that file, so no second job appears), else the step and the file fail with reason "stuck" and
- * `file.stuck` is emitted.
+ * that file, so no second job appears), else the step fails "stuck" and the file fails "stuck in
+ * <step> for N min and out of attempts": the owner gets `file.failed`, the admins `file.stuck`,
+ * both in the same commit as the status.
  */
 export async function recoverStuckSteps(
   services: JobServices,
@@ -65,15 +67,13 @@ export async function recoverStuckSteps(
       continue;
     }
     await store.finishStep(file.id, step, { status: 'failed', durationMs: 0, error: reason });
-    const failed = await store.failFile(file.id, `${step}: ${reason}`);
+    // The owner hears file.failed and the admins file.stuck, both committed with the status.
+    const why = `stuck in ${step} for ${minutes(idleMs)} min and out of attempts (${c.attempts} of ${limit.attempts})`;
+    const stuck = { fileId: file.id, owner: file.owner, filename: file.filename, step, since };
+    const failed = await failFile(services, file.id, why, log, () => notify.plan('file.stuck', stuck));
     if (!failed) continue;
     failedStuck++;
     log.warn({ fileId: file.id, step, attempts: c.attempts, idleMs }, 'stuck file failed');
-    try {
-      await notify.emit('file.stuck', { fileId: file.id, owner: file.owner, filename: file.filename, step, since });
-    } catch (err) {
-      log.error({ err, fileId: file.id }, 'could not queue the file.stuck notification');
-    }
   }
   return { reEnqueued, failedStuck };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { digestKeyOf, notificationId, notificationKey } from '../store/outbox-keys.js';
-import type { NotificationRecord } from '../store/outbox-types.js';
+import type { NotificationRecord, OutboxEntry } from '../store/outbox-types.js';
 import type { Owner } from '../store/owner-types.js';
 import type { Store } from '../store/types.js';
 import { type EventPayloads, subjectKey } from './events.js';
@@ -21,6 +21,14 @@ export interface NotifyHub {
    * delivery. Returns the notifications created now (not those that already existed).
    */
   emit<E extends NotifyEvent>(event: E, payload: EventPayloads[E]): Promise<NotificationRecord[]>;
+  /**
+   * What `emit` would write for this event, without writing it: the routing, rules, quiet
+   * hours and digest windows applied now. A caller commits the entries with its own state
+   * change (Store.finalizeFile) and then hands the created rows to `schedule`.
+   */
+  plan<E extends NotifyEvent>(event: E, payload: EventPayloads[E]): Promise<OutboxEntry[]>;
+  /** Make sure each of these (just created) rows has its delivery job, at its notBefore. */
+  schedule(records: readonly NotificationRecord[]): Promise<void>;
   /**
    * The recipients of one event for this owner (null: nobody's): the owner's addresses on every
    * channel that reaches owners, then the admins when `forAdmins`. The same list `emit` sends to.
@@ -63,60 +71,72 @@ export function createHub(options: HubOptions): NotifyHub {
     return resolveTargets(config, event, owner, ownerId, channels, opts, addresses);
   }
 
-  return {
-    links: options.renderContext.links,
-    channels,
-    notifiers: options.notifiers,
-    targets,
-    async emit(event, payload) {
-      const p = payload as { owner?: string | null };
-      const ownerId = p.owner ?? null;
-      const owner = ownerId ? await store.owners.get(ownerId) : null;
-      // The all-owners summary goes to admins only; an owner's own summary to that owner only.
-      const forAdmins = event !== 'summary.daily' || ownerId === null;
-      const recipients = await targets(event, owner, ownerId, { forAdmins });
-      if (recipients.length === 0) return [];
-      const draft = render(event, payload, options.renderContext);
-      const subject = subjectKey(event, payload);
-      const windowMs = config.rules[event].windowMs;
-      const created: NotificationRecord[] = [];
-      const now = new Date();
+  async function plan<E extends NotifyEvent>(event: E, payload: EventPayloads[E]): Promise<OutboxEntry[]> {
+    const p = payload as { owner?: string | null };
+    const ownerId = p.owner ?? null;
+    const owner = ownerId ? await store.owners.get(ownerId) : null;
+    // The all-owners summary goes to admins only; an owner's own summary to that owner only.
+    const forAdmins = event !== 'summary.daily' || ownerId === null;
+    const recipients = await targets(event, owner, ownerId, { forAdmins });
+    if (recipients.length === 0) return [];
+    const draft = render(event, payload, options.renderContext);
+    const subject = subjectKey(event, payload);
+    const windowMs = config.rules[event].windowMs;
+    const entries: OutboxEntry[] = [];
+    const now = new Date();
 
-      for (const t of recipients) {
-        const key = notificationKey(event, subject, t.channel, t.recipient);
-        const quiet = t.owner ? quietUntil(now, t.owner.timezone, t.owner.quietHours) : null;
-        let notBefore = quiet && quiet > now ? quiet : now;
-        const base = { event, channel: t.channel, recipient: t.recipient, owner: ownerId };
+    for (const t of recipients) {
+      const key = notificationKey(event, subject, t.channel, t.recipient);
+      const quiet = t.owner ? quietUntil(now, t.owner.timezone, t.owner.quietHours) : null;
+      let notBefore = quiet && quiet > now ? quiet : now;
+      const base = { event, channel: t.channel, recipient: t.recipient, owner: ownerId };
 
-        if (windowMs > 0) {
-          const last = await store.outbox.lastFor(event, t.channel, t.recipient, new Date(now.getTime() - windowMs));
-          if (last) {
-            // Within the window of an earlier message: collect into the digest sent when the window ends.
-            const windowEnd = new Date(last.getTime() + windowMs);
-            if (windowEnd > notBefore) notBefore = windowEnd;
-            const digestKey = digestKeyOf(event, t.channel, t.recipient);
-            const item = { ...(draft.items?.[0] ?? { title: draft.title, detail: draft.text }) };
-            const r = await store.outbox.appendToDigest(digestKey, item, {
+      if (windowMs > 0) {
+        const last = await store.outbox.lastFor(event, t.channel, t.recipient, new Date(now.getTime() - windowMs));
+        if (last) {
+          // Within the window of an earlier message: collect into the digest sent when the window ends.
+          const windowEnd = new Date(last.getTime() + windowMs);
+          if (windowEnd > notBefore) notBefore = windowEnd;
+          const digestKey = digestKeyOf(event, t.channel, t.recipient);
+          const item = { ...(draft.items?.[0] ?? { title: draft.title, detail: draft.text }) };
+          entries.push({
+            kind: 'digest',
+            digestKey,
+            item,
+            create: {
               ...base,
               id: notificationId(`${digestKey}|${key}`),
               key: `${digestKey}|${key}`,
               digestKey,
               message: messageToJson(renderDigest(event, [item])),
               notBefore,
-            });
-            if (r.created) {
-              await options.schedule(r.record, r.record.notBefore);
-              created.push(r.record);
-            }
-            continue;
-          }
+            },
+          });
+          continue;
         }
-        const r = await queue({ ...base, id: notificationId(key), key, message: messageToJson(draft), notBefore });
-        if (r) created.push(r);
       }
+      entries.push({ kind: 'row', row: { ...base, id: notificationId(key), key, message: messageToJson(draft), notBefore } });
+    }
+    return entries;
+  }
+
+  async function scheduleAll(records: readonly NotificationRecord[]): Promise<void> {
+    for (const r of records) await options.schedule(r, r.notBefore);
+  }
+
+  return {
+    links: options.renderContext.links,
+    channels,
+    notifiers: options.notifiers,
+    targets,
+    async emit(event, payload) {
+      const created = await store.outbox.write(await plan(event, payload));
+      await scheduleAll(created);
       if (created.length > 0) log.debug({ event, count: created.length }, 'notifications queued');
       return created;
     },
+    plan,
+    schedule: scheduleAll,
     pausedUntil(channel, now) {
       const until = paused.get(channel);
       return until && until > now ? until : null;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
+import { DURATION_HINT, formatDuration, parseDuration } from '../config/duration.js';
 import { BOOLEAN_HINT, ConfigError, type ConfigIssue, type ConfigKeyDoc, type Env, parseBoolean } from '../config/section.js';
 import type { Owner } from '../store/owner-types.js';
+import { RETRY_DEFAULTS, type RetryPolicy } from './backoff.js';
 import type { ChannelName, NotifierDefinition, NotifyEvent, OwnerAddress, OwnerAddresses } from './notifier.js';
 
 /** Who hears about one event, and how often. */
@@ -43,6 +45,8 @@ export interface NotifyConfig {
   readonly ownerRoutes: readonly OwnerRoute[];
   /** The fallback channel (the definition marked `fallback`), if any. */
   readonly fallbackChannel: ChannelName | null;
+  /** How failed deliveries are retried, on every channel (NOTIFY_RETRY_FOR, NOTIFY_RETRY_MAX_DELAY). */
+  readonly retry: RetryPolicy;
 }
 
 const TEN_MINUTES = 10 * 60_000;
@@ -76,6 +80,17 @@ export function notifyConfigKeys(definitions: readonly NotifyChannelInfo[]): Con
       key: 'NOTIFY_RULES',
       description:
         'JSON merged over the default rules per event, e.g. `{"file.failed":{"windowMs":600000,"channels":["email"]}}` (`owner`, `admins`, `channels`, `windowMs` = digest window)',
+    },
+    {
+      key: 'NOTIFY_RETRY_FOR',
+      default: formatDuration(RETRY_DEFAULTS.NOTIFY_RETRY_FOR),
+      description:
+        'how long a failed notification is retried, from its first attempt, before it is `dead` (`30m`, `24h`, `2d`; every channel): an outage of the mail server or a webhook shorter than this loses nothing',
+    },
+    {
+      key: 'NOTIFY_RETRY_MAX_DELAY',
+      default: formatDuration(RETRY_DEFAULTS.NOTIFY_RETRY_MAX_DELAY),
+      description: `the longest wait between two attempts: it doubles from ${RETRY_DEFAULTS.FIRST_DELAY_MS / 1000} s up to this, jittered to half to all of it; a longer \`Retry-After\` wins. When a channel is back (a retried message goes through), its waiting messages go out at once, oldest first, at the channel's rate`,
     },
     {
       key: 'NOTIFY_CONSOLE_FALLBACK',
@@ -153,6 +168,7 @@ export function parseNotifyConfig(env: Env, definitions: readonly NotifyChannelI
       issues.push({ key: 'NOTIFY_ADMINS', message: `"${entry}" is not channel:address (channels: ${channels.join(', ')})` });
     } else admins.push({ channel, address });
   }
+  const retry = parseRetry(env, issues);
   const consoleFallback = parseBoolean(env.NOTIFY_CONSOLE_FALLBACK, true);
   if (consoleFallback === undefined) issues.push({ key: 'NOTIFY_CONSOLE_FALLBACK', message: BOOLEAN_HINT });
   if (issues.length > 0 || consoleFallback === undefined) throw new ConfigError(issues);
@@ -163,7 +179,25 @@ export function parseNotifyConfig(env: Env, definitions: readonly NotifyChannelI
     channels,
     ownerRoutes: definitions.flatMap((d) => (d.ownerAddress ? [{ channel: d.name, address: d.ownerAddress }] : [])),
     fallbackChannel,
+    retry,
   };
+}
+
+function parseRetry(env: Env, issues: ConfigIssue[]): RetryPolicy {
+  const read = (key: 'NOTIFY_RETRY_FOR' | 'NOTIFY_RETRY_MAX_DELAY', min: number): number => {
+    const raw = env[key]?.trim();
+    if (raw === undefined || raw === '') return RETRY_DEFAULTS[key];
+    const ms = parseDuration(raw);
+    if (ms === undefined) issues.push({ key, message: DURATION_HINT });
+    else if (ms < min) issues.push({ key, message: `must be at least ${formatDuration(min)}` });
+    return ms ?? RETRY_DEFAULTS[key];
+  };
+  const forMs = read('NOTIFY_RETRY_FOR', 1_000);
+  const maxDelayMs = read('NOTIFY_RETRY_MAX_DELAY', 1_000);
+  if (maxDelayMs > forMs && env.NOTIFY_RETRY_MAX_DELAY?.trim()) {
+    issues.push({ key: 'NOTIFY_RETRY_MAX_DELAY', message: `must not be longer than NOTIFY_RETRY_FOR (${formatDuration(forMs)})` });
+  }
+  return { forMs, maxDelayMs: Math.min(maxDelayMs, forMs), firstDelayMs: Math.min(RETRY_DEFAULTS.FIRST_DELAY_MS, maxDelayMs) };
 }
 
 export interface Target {

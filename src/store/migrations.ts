@@ -7,6 +7,7 @@ import { jobRuns } from './migration-0003.js';
 import { ownerAddresses } from './migration-0004-owner-addresses.js';
 import { operations } from './migration-0005-operations.js';
 import { lineEvents } from './migration-0006-line-events.js';
+import { outboxRetry } from './migration-0008-outbox-retry.js';
 import type { SqlKind } from './schema.js';
 
 /**
@@ -75,6 +76,7 @@ export function migrations(kind: SqlKind): Record<string, Migration> {
     '0004_owner_addresses': ownerAddresses(),
     '0005_workers_controls': operations(kind),
     '0006_line_events': lineEvents(),
+    '0008_outbox_retry': outboxRetry(),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { OutboxEntry } from './outbox-types.js';
 import type { FileStatus, StepRecord } from './types.js';
 
 /** A step embedded in its file's document. */
@@ -21,4 +22,16 @@ export interface FileDoc {
   steps: StepDoc[];
   /** Bumped by startProcessing and resetForReprocess: finalizeFile only writes the run it read. */
   rev: number;
+  /**
+   * The transactional outbox without a multi-document transaction: the outbox entries of the
+   * final status, written by the same single-document update as the status, then materialized
+   * into the notifications collection and removed (by the settling process, or the sweeper
+   * after a crash). One element per settlement not yet materialized; `token` tells them apart.
+   */
+  pendingOutbox?: PendingOutbox[];
+}
+
+export interface PendingOutbox {
+  token: string;
+  entries: OutboxEntry[];
 }

@@ -4,7 +4,7 @@ import { ErrorCodes, NightshiftError } from '../errors.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
 import { isDuplicateKey } from './mongo-owners.js';
 import { DIGEST_MAX_ROUNDS, digestGeneration } from './outbox-keys.js';
-import type { NewNotification, NotificationQuery, NotificationRecord, NotificationStatus, OutboxRepo } from './outbox-types.js';
+import type { NewNotification, NotificationQuery, NotificationRecord, NotificationStatus, OutboxEntry, OutboxRepo } from './outbox-types.js';
 
 interface NotificationDoc {
   _id: string;
@@ -26,6 +26,12 @@ interface NotificationDoc {
   createdAt: Date;
   updatedAt: Date;
   sentAt: Date | null;
+  firstAttemptAt?: Date | null;
+  /**
+   * Digest rows: the keys of the items appended so far (NewNotification.key of each append), so
+   * materializing a file's pending entries again (after a crash) never appends one item twice.
+   */
+  digestItemKeys?: string[];
 }
 
 const RETRYABLE: NotificationStatus[] = ['queued', 'failed'];
@@ -48,6 +54,7 @@ function toRecord(d: NotificationDoc): NotificationRecord {
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
     sentAt: d.sentAt,
+    firstAttemptAt: d.firstAttemptAt ?? null,
   };
 }
 
@@ -71,6 +78,8 @@ function toDoc(n: NewNotification, digestOpen: boolean, now: Date): Notification
     createdAt: now,
     updatedAt: now,
     sentAt: null,
+    firstAttemptAt: null,
+    ...(n.digestKey ? { digestItemKeys: [n.key] } : {}),
   };
 }
 
@@ -97,6 +106,8 @@ export class MongoOutbox implements OutboxRepo {
       { key: { event: 1, channel: 1, recipient: 1, createdAt: -1 }, name: 'notifications_last_idx' },
       { key: { digestKey: 1 }, name: 'notifications_digest_open_idx', unique: true, partialFilterExpression: { digestOpen: true } },
       { key: { status: 1, updatedAt: 1 }, name: 'notifications_purge_idx' },
+      { key: { channel: 1, createdAt: 1, _id: 1 }, name: 'notifications_wake_idx', partialFilterExpression: { status: 'failed' } },
+      { key: { digestKey: 1, digestItemKeys: 1 }, name: 'notifications_digest_items_idx', partialFilterExpression: { digestKey: { $type: 'string' } } },
     ]);
   }
 
@@ -143,9 +154,20 @@ export class MongoOutbox implements OutboxRepo {
   }
 
   async claim(id: string, now: Date, leaseMs: number): Promise<NotificationRecord | null> {
+    // A pipeline update, so the first attempt's time is kept ($ifNull) in the same operation.
     const doc = await this.#col.findOneAndUpdate(
       { _id: id, status: { $in: RETRYABLE }, notBefore: { $lte: now }, ...leaseFree(now) },
-      { $inc: { attempts: 1 }, $set: { leaseUntil: new Date(now.getTime() + leaseMs), digestOpen: false, updatedAt: now } },
+      [
+        {
+          $set: {
+            attempts: { $add: ['$attempts', 1] },
+            leaseUntil: new Date(now.getTime() + leaseMs),
+            digestOpen: false,
+            updatedAt: now,
+            firstAttemptAt: { $ifNull: ['$firstAttemptAt', now] },
+          },
+        },
+      ],
       { returnDocument: 'after' },
     );
     return doc ? toRecord(doc) : null;
@@ -169,22 +191,28 @@ export class MongoOutbox implements OutboxRepo {
   async requeue(id: string, now: Date): Promise<boolean> {
     const r = await this.#col.updateOne(
       { _id: id, status: 'dead' },
-      { $set: { status: 'queued', attempts: 0, notBefore: now, leaseUntil: null, updatedAt: now } },
+      { $set: { status: 'queued', attempts: 0, notBefore: now, leaseUntil: null, firstAttemptAt: null, updatedAt: now } },
     );
     return r.matchedCount === 1;
   }
 
-  /** Same protocol as the SQL store: append to the open row, else open one; a lost race goes round again. */
+  /**
+   * Same protocol as the SQL store: append to the open row, else open one; a lost race goes
+   * round again. An item whose key (`create.key`) some generation already holds is not appended
+   * again: on MongoDB a file's entries may be materialized twice (see MongoStore).
+   */
   async appendToDigest(digestKey: string, item: Record<string, unknown>, create: NewNotification): Promise<{ record: NotificationRecord; created: boolean }> {
     let generation = 1;
     for (let round = 0; round < DIGEST_MAX_ROUNDS; round++) {
       const now = new Date();
       const appended = await this.#col.findOneAndUpdate(
-        { digestKey, digestOpen: true },
-        { $push: { 'message.items': structuredClone(item) }, $set: { updatedAt: now } },
+        { digestKey, digestOpen: true, digestItemKeys: { $ne: create.key } },
+        { $push: { 'message.items': structuredClone(item), digestItemKeys: create.key }, $set: { updatedAt: now } },
         { returnDocument: 'after' },
       );
       if (appended) return { record: toRecord(appended), created: false };
+      const holder = await this.#col.findOne({ digestKey, digestItemKeys: create.key });
+      if (holder) return { record: toRecord(holder), created: false };
       const doc = toDoc({ ...digestGeneration(create, generation), digestKey }, true, now);
       try {
         await this.#col.insertOne(doc);
@@ -195,6 +223,31 @@ export class MongoOutbox implements OutboxRepo {
       generation = Math.max(generation + 1, (await this.#col.countDocuments({ digestKey })) + 1);
     }
     throw new NightshiftError(ErrorCodes.INTERNAL, `digest ${digestKey}: gave up after ${DIGEST_MAX_ROUNDS} contended rounds`);
+  }
+
+  async write(entries: readonly OutboxEntry[]): Promise<NotificationRecord[]> {
+    const created: NotificationRecord[] = [];
+    for (const e of entries) {
+      const r = e.kind === 'row' ? await this.insert(e.row) : await this.appendToDigest(e.digestKey, e.item, e.create);
+      if (r.created) created.push(r.record);
+    }
+    return created;
+  }
+
+  async wake(channel: string, now: Date, limit: number): Promise<NotificationRecord[]> {
+    const docs = await this.#col
+      .find({ channel, status: 'failed', notBefore: { $gt: now }, ...leaseFree(now) }, { projection: { _id: 1 } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    const ids = docs.map((d) => d._id);
+    if (ids.length === 0) return [];
+    await this.#col.updateMany({ _id: { $in: ids }, status: 'failed', notBefore: { $gt: now } }, { $set: { notBefore: now, updatedAt: now } });
+    const woken = await this.#col
+      .find({ _id: { $in: ids }, status: 'failed', notBefore: now })
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray();
+    return woken.map(toRecord);
   }
 
   async lastFor(event: string, channel: string, recipient: string, since: Date): Promise<Date | null> {

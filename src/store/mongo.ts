@@ -1,15 +1,19 @@
+import { randomUUID } from 'node:crypto';
+
 import { type Collection, type Filter, MongoClient } from 'mongodb';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
-import type { FileDoc, StepDoc } from './mongo-docs.js';
+import { finalOutcome, readyToFinalize } from './final.js';
+import type { FileDoc, PendingOutbox, StepDoc } from './mongo-docs.js';
 import { MongoControls, MongoWorkers } from './mongo-ops.js';
 import { MongoOutbox } from './mongo-outbox.js';
 import { MongoOwners } from './mongo-owners.js';
 import { MongoReports } from './mongo-reports.js';
 import { MongoRuns } from './mongo-runs.js';
 import type { FileFilter } from './ops-types.js';
+import type { NotificationRecord } from './outbox-types.js';
 import { orderSteps, type StepOrder } from './step-order.js';
 import {
   FILE_STATUSES,
@@ -18,6 +22,8 @@ import {
   type FileStatus,
   type ListFilesQuery,
   type NewFile,
+  type OutboxPlanner,
+  type SettledFile,
   type StepName,
   type StepOutcome,
   type Store,
@@ -83,6 +89,7 @@ export class MongoStore implements Store {
         partialFilterExpression: { completedAt: { $type: 'date' } },
       },
       { key: { 'steps.status': 1, 'steps.heartbeatAt': 1 }, name: 'files_step_heartbeat_idx' },
+      { key: { 'pendingOutbox.token': 1 }, name: 'files_pending_outbox_idx', partialFilterExpression: { 'pendingOutbox.token': { $exists: true } } },
     ]);
     names.push(
       ...(await this.reports.ensureIndexes()),
@@ -257,33 +264,64 @@ export class MongoStore implements Store {
     await this.#files.updateOne({ _id: id, steps: { $elemMatch: { name: step, status: { $in: UNFINISHED } } } }, { $set: set });
   }
 
-  async finalizeFile(id: string): Promise<FileRecord | null> {
+  async finalizeFile(id: string, outbox?: OutboxPlanner): Promise<SettledFile | null> {
     const doc = await this.#files.findOne({ _id: id });
-    if (!doc || doc.status !== 'processing' || doc.steps.some((s) => UNFINISHED.includes(s.status))) return null;
+    if (!doc || !readyToFinalize(toRecord(doc))) return null;
     // With no step pending or running, the steps of this rev can no longer change; the
     // conditional update makes exactly one concurrent caller the winner.
-    const failed = doc.steps.find((s) => s.status === 'failed');
+    const { status, error } = finalOutcome(doc.steps);
+    const final: FileRecord = { ...toRecord(doc), status, error, completedAt: new Date() };
+    const pending = await this.#pending(final, outbox);
     const updated = await this.#files.findOneAndUpdate(
       { _id: id, status: 'processing', rev: doc.rev, 'steps.status': { $nin: UNFINISHED } },
-      {
-        $set: {
-          status: failed ? 'failed' : 'completed',
-          error: failed ? `${failed.name}: ${failed.error ?? 'failed'}` : null,
-          completedAt: new Date(),
-        },
-      },
+      { $set: { status, error, completedAt: final.completedAt }, ...(pending ? { $push: { pendingOutbox: pending } } : {}) },
       { returnDocument: 'after' },
     );
-    return updated ? toRecord(updated) : null;
+    return updated ? { ...toRecord(updated), notifications: await this.#materialize(id, pending) } : null;
   }
 
-  async failFile(id: string, reason: string): Promise<FileRecord | null> {
-    const updated = await this.#files.findOneAndUpdate(
-      { _id: id, status: { $in: ['uploaded', 'processing'] } },
-      { $set: { status: 'failed', error: reason, completedAt: new Date() } },
-      { returnDocument: 'after' },
-    );
-    return updated ? toRecord(updated) : null;
+  async failFile(id: string, reason: string, outbox?: OutboxPlanner): Promise<SettledFile | null> {
+    // As on SQL: a file whose run changed between the read and the write is read again.
+    for (let round = 0; round < 5; round++) {
+      const doc = await this.#files.findOne({ _id: id });
+      if (!doc || (doc.status !== 'uploaded' && doc.status !== 'processing')) return null;
+      const final: FileRecord = { ...toRecord(doc), status: 'failed', error: reason, completedAt: new Date() };
+      const pending = await this.#pending(final, outbox);
+      const updated = await this.#files.findOneAndUpdate(
+        { _id: id, status: doc.status, rev: doc.rev },
+        { $set: { status: 'failed', error: reason, completedAt: final.completedAt }, ...(pending ? { $push: { pendingOutbox: pending } } : {}) },
+        { returnDocument: 'after' },
+      );
+      if (updated) return { ...toRecord(updated), notifications: await this.#materialize(id, pending) };
+    }
+    return null;
+  }
+
+  async materializeOutbox(limit: number): Promise<NotificationRecord[]> {
+    const docs = await this.#files
+      .find({ 'pendingOutbox.token': { $exists: true } }, { projection: { _id: 1, pendingOutbox: 1 } })
+      .limit(limit)
+      .toArray();
+    const created: NotificationRecord[] = [];
+    for (const d of docs) for (const p of d.pendingOutbox ?? []) created.push(...(await this.#materialize(d._id, p)));
+    return created;
+  }
+
+  /** The entries to store on the file with its final status (null: none). */
+  async #pending(final: FileRecord, outbox: OutboxPlanner | undefined): Promise<PendingOutbox | null> {
+    const entries = outbox ? await outbox(final) : [];
+    return entries.length === 0 ? null : { token: randomUUID(), entries: [...entries] };
+  }
+
+  /**
+   * Write one settlement's pending entries into the outbox (each idempotent by key), then drop
+   * them from the file by their token (a later run's settlement may have pushed its own).
+   */
+  async #materialize(fileId: string, pending: PendingOutbox | null): Promise<NotificationRecord[]> {
+    if (!pending) return [];
+    const created = await this.outbox.write(pending.entries);
+    await this.#files.updateOne({ _id: fileId }, { $pull: { pendingOutbox: { token: pending.token } } });
+    return created;
   }
 
   async reopenStep(id: string, step: StepName): Promise<boolean> {

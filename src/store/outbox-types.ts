@@ -31,6 +31,8 @@ export interface NotificationRecord {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly sentAt: Date | null;
+  /** When the first send attempt began (the retry window, NOTIFY_RETRY_FOR, counts from it); null before. */
+  readonly firstAttemptAt: Date | null;
 }
 
 export interface NewNotification {
@@ -44,6 +46,15 @@ export interface NewNotification {
   readonly digestKey?: string | null;
   readonly notBefore: Date;
 }
+
+/**
+ * One write the hub planned for an event, before anything is stored: a plain row, or an item
+ * appended to a digest (opening the digest row when none is open). A list of these is what a
+ * file's final status commits together with (Store.finalizeFile / failFile).
+ */
+export type OutboxEntry =
+  | { readonly kind: 'row'; readonly row: NewNotification }
+  | { readonly kind: 'digest'; readonly digestKey: string; readonly item: Record<string, unknown>; readonly create: NewNotification };
 
 export interface NotificationQuery {
   readonly status?: NotificationStatus | undefined;
@@ -79,6 +90,16 @@ export interface OutboxRepo {
    * Returns the row and whether it was created.
    */
   appendToDigest(digestKey: string, item: Record<string, unknown>, create: NewNotification): Promise<{ record: NotificationRecord; created: boolean }>;
+  /**
+   * Apply planned entries in order (insert / appendToDigest, each idempotent by key). Returns
+   * the rows created now, which need a delivery job; appends to an open digest return nothing.
+   */
+  write(entries: readonly OutboxEntry[]): Promise<NotificationRecord[]>;
+  /**
+   * A channel is back: its `failed` rows waiting for a later retry (lease free) become due now.
+   * Returns them oldest first (createdAt, id), at most `limit`, so their jobs are scheduled in order.
+   */
+  wake(channel: string, now: Date, limit: number): Promise<NotificationRecord[]>;
   /** When this channel+recipient last got (or has queued) this event, at or after `since`; null if never. */
   lastFor(event: string, channel: string, recipient: string, since: Date): Promise<Date | null>;
   /** queued|failed rows due before `dueBefore` whose lease is free: the sweeper re-enqueues them. */

@@ -116,6 +116,8 @@ export interface NotificationsTable {
   created_at: Int8;
   updated_at: Int8;
   sent_at: NullableInt8;
+  /** When the first send attempt began (epoch ms); null before (migration 0008). */
+  first_attempt_at: NullableInt8;
 }
 
 export interface Database {

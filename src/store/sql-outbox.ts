@@ -3,7 +3,7 @@ import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
 import { DIGEST_MAX_ROUNDS, digestGeneration } from './outbox-keys.js';
-import type { NewNotification, NotificationQuery, NotificationRecord, OutboxRepo } from './outbox-types.js';
+import type { NewNotification, NotificationQuery, NotificationRecord, OutboxEntry, OutboxRepo } from './outbox-types.js';
 import { toDate, toDateOrNull, toJsonObject, toNumber } from './rows.js';
 import type { SqlKind } from './schema.js';
 import type { Database, NotificationsTable } from './schema.js';
@@ -29,6 +29,7 @@ function notificationFromRow(r: NotificationRow): NotificationRecord {
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
     sentAt: toDateOrNull(r.sent_at),
+    firstAttemptAt: toDateOrNull(r.first_attempt_at),
   };
 }
 
@@ -52,6 +53,7 @@ function rowValues(n: NewNotification, digestOpen: boolean, now: number) {
     created_at: now,
     updated_at: now,
     sent_at: null,
+    first_attempt_at: null,
   };
 }
 
@@ -115,7 +117,13 @@ export class SqlOutbox implements OutboxRepo {
     // claimer's lease makes it false for every other.
     const row = await this.#db
       .updateTable('notifications')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), lease_until: at + leaseMs, digest_open: null, updated_at: at }))
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        lease_until: at + leaseMs,
+        digest_open: null,
+        updated_at: at,
+        first_attempt_at: sql<number>`coalesce(first_attempt_at, ${at})`,
+      }))
       .where('id', '=', id)
       .where('status', 'in', RETRYABLE)
       .where('not_before', '<=', at)
@@ -152,7 +160,7 @@ export class SqlOutbox implements OutboxRepo {
   async requeue(id: string, now: Date): Promise<boolean> {
     const r = await this.#db
       .updateTable('notifications')
-      .set({ status: 'queued', attempts: 0, not_before: now.getTime(), lease_until: null, updated_at: now.getTime() })
+      .set({ status: 'queued', attempts: 0, not_before: now.getTime(), lease_until: null, first_attempt_at: null, updated_at: now.getTime() })
       .where('id', '=', id)
       .where('status', '=', 'dead')
       .executeTakeFirst();
@@ -196,6 +204,38 @@ export class SqlOutbox implements OutboxRepo {
       generation = Math.max(generation + 1, toNumber(n) + 1);
     }
     throw new NightshiftError(ErrorCodes.INTERNAL, `digest ${digestKey}: gave up after ${DIGEST_MAX_ROUNDS} contended rounds`);
+  }
+
+  async write(entries: readonly OutboxEntry[]): Promise<NotificationRecord[]> {
+    const created: NotificationRecord[] = [];
+    for (const e of entries) {
+      const r = e.kind === 'row' ? await this.insert(e.row) : await this.appendToDigest(e.digestKey, e.item, e.create);
+      if (r.created) created.push(r.record);
+    }
+    return created;
+  }
+
+  async wake(channel: string, now: Date, limit: number): Promise<NotificationRecord[]> {
+    const at = now.getTime();
+    const due = this.#db
+      .selectFrom('notifications')
+      .select('id')
+      .where('channel', '=', channel)
+      .where('status', '=', 'failed')
+      .where('not_before', '>', at)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', at)]))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit);
+    const rows = await this.#db
+      .updateTable('notifications')
+      .set({ not_before: at, updated_at: at })
+      .where('id', 'in', due)
+      .where('status', '=', 'failed')
+      .where('not_before', '>', at)
+      .returningAll()
+      .execute();
+    return rows.map(notificationFromRow).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async lastFor(event: string, channel: string, recipient: string, since: Date): Promise<Date | null> {

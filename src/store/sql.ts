@@ -1,11 +1,13 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { openPostgres, openSqlite } from './connect.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
+import { finalOutcome, readyToFinalize } from './final.js';
 import { runMigrations } from './migrations.js';
 import type { FileFilter } from './ops-types.js';
+import type { NotificationRecord } from './outbox-types.js';
 import { fileFromRow, type FileRow, type StepRow, uploadedAtMs } from './rows.js';
 import type { Database, SqlKind } from './schema.js';
 import { SqlControls, SqlWorkers } from './sql-ops.js';
@@ -21,12 +23,18 @@ import {
   type FileStatus,
   type ListFilesQuery,
   type NewFile,
+  type OutboxPlanner,
+  type SettledFile,
   type StepName,
   type StepOutcome,
   type Store,
 } from './types.js';
 
 const UNFINISHED = ['pending', 'running'] as const;
+
+/** The run a file was read in: its started_at, null included. */
+const sameRun = (startedAt: Date | null) => (eb: ExpressionBuilder<Database, 'files'>) =>
+  startedAt === null ? eb('started_at', 'is', null) : eb('started_at', '=', startedAt.getTime());
 
 /**
  * The Store over Kysely: the same queries for SQLite and PostgreSQL. State changes that must not
@@ -278,54 +286,67 @@ export class SqlStore implements Store {
     await this.#db.updateTable('file_steps').set(values).where('file_id', '=', id).where('name', '=', step).where('status', 'in', UNFINISHED).execute();
   }
 
-  async finalizeFile(id: string): Promise<FileRecord | null> {
-    // One conditional UPDATE: the row lock (PostgreSQL) or the write lock (SQLite) lets exactly
-    // one caller see status = 'processing'; the others match nothing.
-    const row = await this.#db
-      .updateTable('files')
-      .set((eb) => {
-        const failedSteps = eb.selectFrom('file_steps').whereRef('file_steps.file_id', '=', 'files.id').where('file_steps.status', '=', 'failed');
-        return {
-          status: eb
-            .case()
-            .when(eb.exists(failedSteps.select('file_steps.position')))
-            .then('failed' as const)
-            .else('completed' as const)
-            .end(),
-          error: failedSteps
-            .select(sql<string>`file_steps.name || ': ' || coalesce(file_steps.error, 'failed')`.as('reason'))
-            .orderBy('file_steps.position')
-            .limit(1),
-          completed_at: Date.now(),
-        };
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'processing')
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('file_steps')
-              .select('file_steps.position')
-              .whereRef('file_steps.file_id', '=', 'files.id')
-              .where('file_steps.status', 'in', UNFINISHED),
+  async finalizeFile(id: string, outbox?: OutboxPlanner): Promise<SettledFile | null> {
+    const file = await this.getFile(id);
+    if (!file || !readyToFinalize(file)) return null;
+    const { status, error } = finalOutcome(file.steps);
+    const final: FileRecord = { ...file, status, error, completedAt: new Date() };
+    const entries = outbox ? await outbox(final) : [];
+    // One transaction: the status and the outbox rows commit together or not at all. The
+    // conditional UPDATE (row lock on PostgreSQL, write lock on SQLite) lets exactly one caller
+    // see this run (started_at) processing with every step final; the others match nothing.
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('files')
+        .set({ status, error, completed_at: final.completedAt!.getTime() })
+        .where('id', '=', id)
+        .where('status', '=', 'processing')
+        .where(sameRun(file.startedAt))
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('file_steps')
+                .select('file_steps.position')
+                .whereRef('file_steps.file_id', '=', 'files.id')
+                .where('file_steps.status', 'in', UNFINISHED),
+            ),
           ),
-        ),
-      )
-      .returningAll()
-      .executeTakeFirst();
-    return row ? this.#withSteps(row) : null;
+        )
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) return null;
+      return { ...final, notifications: await new SqlOutbox(this.kind, trx).write(entries) };
+    });
   }
 
-  async failFile(id: string, reason: string): Promise<FileRecord | null> {
-    const row = await this.#db
-      .updateTable('files')
-      .set({ status: 'failed', error: reason, completed_at: Date.now() })
-      .where('id', '=', id)
-      .where('status', 'in', ['uploaded', 'processing'])
-      .returningAll()
-      .executeTakeFirst();
-    return row ? this.#withSteps(row) : null;
+  async failFile(id: string, reason: string, outbox?: OutboxPlanner): Promise<SettledFile | null> {
+    // A file that starts processing between the read and the write is read again (its run, and
+    // so its notifications' keys, changed); a file that became final is left alone.
+    for (let round = 0; round < 5; round++) {
+      const file = await this.getFile(id);
+      if (!file || (file.status !== 'uploaded' && file.status !== 'processing')) return null;
+      const final: FileRecord = { ...file, status: 'failed', error: reason, completedAt: new Date() };
+      const entries = outbox ? await outbox(final) : [];
+      const settled = await this.#db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('files')
+          .set({ status: 'failed', error: reason, completed_at: final.completedAt!.getTime() })
+          .where('id', '=', id)
+          .where('status', '=', file.status)
+          .where(sameRun(file.startedAt))
+          .returning('id')
+          .executeTakeFirst();
+        if (!row) return null;
+        return { ...final, notifications: await new SqlOutbox(this.kind, trx).write(entries) };
+      });
+      if (settled) return settled;
+    }
+    return null;
+  }
+
+  async materializeOutbox(): Promise<NotificationRecord[]> {
+    return [];
   }
 
   async reopenStep(id: string, step: StepName): Promise<boolean> {

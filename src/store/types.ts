@@ -1,5 +1,5 @@
 import type { ControlRepo, FileFilter, WorkerRepo } from './ops-types.js';
-import type { OutboxRepo } from './outbox-types.js';
+import type { NotificationRecord, OutboxEntry, OutboxRepo } from './outbox-types.js';
 import type { OwnerRepo } from './owner-types.js';
 import type { ReportQueries } from './report-types.js';
 import type { RunRepo } from './run-types.js';
@@ -99,6 +99,16 @@ export type StepOutcome =
   /** The step found nothing to do for this file (OCR on an image without text); `error` says why. */
   | { readonly status: 'skipped'; readonly durationMs: number; readonly error: string };
 
+/**
+ * Plans the notifications of a file's final status from the record as it will be once written
+ * (status, error, completedAt set). Called before the write; what it returns is committed with
+ * the status, or not at all.
+ */
+export type OutboxPlanner = (file: FileRecord) => Promise<readonly OutboxEntry[]>;
+
+/** A file moved to its final status, with the outbox rows created with it (they need delivery jobs). */
+export type SettledFile = FileRecord & { readonly notifications: readonly NotificationRecord[] };
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'mongodb';
   /** Owners, their channels and quota state. */
@@ -149,10 +159,23 @@ export interface Store {
    * If the file is `processing` and no step is pending or running, move it to `completed`
    * (no step failed) or `failed` (error = "<step>: <reason>" of the first failed step) and
    * return the new record. Exactly one concurrent caller gets the record; the others get null.
+   * The outbox entries `outbox` plans are written atomically with the status: one transaction
+   * (SQL); on MongoDB the same single-document update stores them on the file as pending, and
+   * they are materialized into the outbox (idempotently, by key) right after and by the sweeper
+   * (materializeOutbox) should the process die first.
    */
-  finalizeFile(id: string): Promise<FileRecord | null>;
-  /** Force a file to `failed` with a reason, from any non-final status. Returns the record if it changed. */
-  failFile(id: string, reason: string): Promise<FileRecord | null>;
+  finalizeFile(id: string, outbox?: OutboxPlanner): Promise<SettledFile | null>;
+  /**
+   * Force a file to `failed` with a reason, from any non-final status, with its outbox entries
+   * (as finalizeFile). Returns the record if it changed.
+   */
+  failFile(id: string, reason: string, outbox?: OutboxPlanner): Promise<SettledFile | null>;
+  /**
+   * Outbox entries committed with a file's final status but not yet in the outbox (MongoDB, after
+   * a crash between the two): write them now, idempotently. Returns the rows created. SQL stores
+   * commit both together and return [].
+   */
+  materializeOutbox(limit: number): Promise<NotificationRecord[]>;
   /**
    * A retry of one failed step (Agendash's retry of its job): failed → processing with the error
    * cleared, that step back to `pending` (attempts kept), the other steps as they were. False

@@ -33,6 +33,12 @@ export interface TestSmtpServer {
   readonly mails: ReceivedMail[];
   /** Client connections the server holds right now. */
   openConnections(): number;
+  /**
+   * An outage: close the listener and cut every open connection, so connecting is refused
+   * (ECONNREFUSED) until `accept()` listens on the same port again.
+   */
+  refuse(): Promise<void>;
+  accept(): Promise<void>;
   /** Resolve once `count` mails have arrived (or reject after `timeoutMs`). */
   waitForMails(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
@@ -55,58 +61,68 @@ export async function startSmtpServer(options: { user?: string; password?: strin
   const mails: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
 
-  const server = new SMTPServer({
-    authMethods: ['PLAIN', 'LOGIN'],
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
-    // The reverse lookup of 127.0.0.1 costs ~300 ms per connection on this box.
-    disableReverseLookup: true,
-    logger: false,
-    // Stuck sessions are cut at close() quickly, so a test never waits for them.
-    closeTimeout: 200,
-    onAuth(auth, _session, callback) {
-      if (auth.username === user && auth.password === password) callback(null, { user });
-      else callback(smtpError(535, 'Authentication credentials invalid'));
-    },
-    onRcptTo(address, _session, callback) {
-      if (script.hang) return; // never answer
-      if (script.rejectRecipients.has(address.address.toLowerCase())) {
-        callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown`));
-        return;
-      }
-      callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        if (script.tempFailures > 0) {
-          script.tempFailures -= 1;
-          callback(smtpError(451, '4.3.0 Temporary local problem, try again later'));
+  const makeServer = () =>
+    new SMTPServer({
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: true,
+      disabledCommands: ['STARTTLS'],
+      // The reverse lookup of 127.0.0.1 costs ~300 ms per connection on this box.
+      disableReverseLookup: true,
+      logger: false,
+      // Stuck sessions are cut at close() quickly, so a test never waits for them.
+      closeTimeout: 200,
+      onAuth(auth, _session, callback) {
+        if (auth.username === user && auth.password === password) callback(null, { user });
+        else callback(smtpError(535, 'Authentication credentials invalid'));
+      },
+      onRcptTo(address, _session, callback) {
+        if (script.hang) return; // never answer
+        if (script.rejectRecipients.has(address.address.toLowerCase())) {
+          callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown`));
           return;
         }
-        const raw = Buffer.concat(chunks);
-        simpleParser(raw, { keepCidLinks: true })
-          .then((parsed) => {
-            mails.push({
-              envelope: {
-                from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
-                to: session.envelope.rcptTo.map((r) => r.address),
-              },
-              user: typeof session.user === 'string' ? session.user : undefined,
-              parsed,
-            });
-            for (const w of waiters) w();
-            callback(null, 'queued');
-          })
-          .catch((err: unknown) => callback(smtpError(554, `unparseable message: ${String(err)}`)));
-      });
-    },
-  });
-  server.on('error', () => undefined);
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+        callback();
+      },
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          if (script.tempFailures > 0) {
+            script.tempFailures -= 1;
+            callback(smtpError(451, '4.3.0 Temporary local problem, try again later'));
+            return;
+          }
+          const raw = Buffer.concat(chunks);
+          simpleParser(raw, { keepCidLinks: true })
+            .then((parsed) => {
+              mails.push({
+                envelope: {
+                  from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
+                  to: session.envelope.rcptTo.map((r) => r.address),
+                },
+                user: typeof session.user === 'string' ? session.user : undefined,
+                parsed,
+              });
+              for (const w of waiters) w();
+              callback(null, 'queued');
+            })
+            .catch((err: unknown) => callback(smtpError(554, `unparseable message: ${String(err)}`)));
+        });
+      },
+    });
+  const listen = async (at: number): Promise<SMTPServer> => {
+    const s = makeServer();
+    s.on('error', () => undefined);
+    await new Promise<void>((resolve) => s.listen(at, '127.0.0.1', () => resolve()));
+    return s;
+  };
+  let server: SMTPServer | null = await listen(0);
   const port = (server.server.address() as AddressInfo).port;
+  const closeServer = async () => {
+    const s = server;
+    server = null;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  };
 
   return {
     port,
@@ -115,7 +131,11 @@ export async function startSmtpServer(options: { user?: string; password?: strin
     url: `smtp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     script,
     mails,
-    openConnections: () => server.connections.size,
+    openConnections: () => server?.connections.size ?? 0,
+    refuse: closeServer,
+    async accept() {
+      server ??= await listen(port);
+    },
     waitForMails(count, timeoutMs = 5000) {
       if (mails.length >= count) return Promise.resolve(mails.slice());
       return new Promise((resolve, reject) => {
@@ -132,6 +152,6 @@ export async function startSmtpServer(options: { user?: string; password?: strin
         waiters.add(check);
       });
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: closeServer,
   };
 }

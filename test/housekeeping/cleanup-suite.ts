@@ -16,7 +16,8 @@ import { createEngineBackend, type EngineBackend } from '../../src/engine/backen
 import { type JobContext, type JobServices, lockLifetimeMs } from '../../src/engine/job.js';
 import { createMaintenance } from '../../src/engine/maintenance.js';
 import { createLogger } from '../../src/logger.js';
-import type { NotifyHub } from '../../src/notify/hub.js';
+import { createHub, type NotifyHub } from '../../src/notify/hub.js';
+import { NO_LINKS } from '../../src/notify/links.js';
 import { isStep } from '../../src/pipeline/step.js';
 import { loadConfig, registry } from '../../src/registry.js';
 import { engineDatabase } from '../../src/service.js';
@@ -34,7 +35,7 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
   let tmp: Awaited<ReturnType<typeof createTempDir>>;
   let drop: () => Promise<void>;
   const enqueued: Array<{ name: string; fileId: string }> = [];
-  const emitted: Array<{ event: string; payload: unknown }> = [];
+  const scheduled: string[] = [];
   let services: JobServices;
   let agenda: Agenda;
   let engineBackend: EngineBackend | undefined;
@@ -49,8 +50,16 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
     engineBackend = await createEngineBackend(engineDatabase(db.database), { log });
     agenda = new Agenda({ backend: engineBackend.backend });
     await agenda.ready;
-    const notify = { emit: async (event: string, payload: unknown) => (emitted.push({ event, payload }), []) } as unknown as NotifyHub;
     const config = loadConfig({ DATA_DIR: tmp.dir });
+    // The real hub on the store under test (console: the owner fallback and the default admin).
+    const notify: NotifyHub = createHub({
+      config: config.notify,
+      store,
+      notifiers: new Map(config.notifiers.map((n) => [n.name, n.create({ log })] as const)),
+      renderContext: { links: NO_LINKS },
+      schedule: async (n) => void scheduled.push(n.id),
+      log,
+    });
     services = {
       config,
       store,
@@ -79,7 +88,7 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
     for (let i = 0; i < attempts; i++) await store.startStep(id, 'analyze');
   }
 
-  test('a silent step is re-enqueued while attempts remain, else the file fails as stuck and file.stuck is emitted', async () => {
+  test('a silent step is re-enqueued while attempts remain, else the file fails as stuck: file.failed to its owner, file.stuck to admins', async () => {
     await runningFile('f-retry', 1);
     await runningFile('f-dead', 3);
     await runningFile('f-alive', 1);
@@ -93,10 +102,29 @@ export function cleanupSuite(database: () => Promise<{ database: Config['databas
     assert.equal(retry?.steps[0]?.status, 'pending');
     const dead = await store.getFile('f-dead');
     assert.equal(dead?.status, 'failed');
-    assert.equal(dead?.error, 'analyze: stuck — no progress for 25 min');
-    assert.equal(emitted.length, 1);
-    assert.equal(emitted[0]?.event, 'file.stuck');
-    assert.equal((emitted[0]?.payload as { fileId: string; step: string }).fileId, 'f-dead');
+    assert.equal(dead?.error, 'stuck in analyze for 25 min and out of attempts (3 of 3)');
+    assert.equal(dead?.steps[0]?.error, 'stuck — no progress for 25 min');
+
+    // Both messages were committed with the status and handed to delivery.
+    const rows = (await store.outbox.list({ owner: 'ann', limit: 50 })).items;
+    const owner = rows.filter((n) => n.event === 'file.failed');
+    assert.deepEqual(
+      owner.map((n) => [n.channel, n.recipient]),
+      [['console', 'owner:ann']],
+    );
+    assert.match(JSON.stringify(owner[0]?.message), /f-dead\.png/);
+    assert.match(JSON.stringify(owner[0]?.message), /stuck in analyze for 25 min and out of attempts/);
+    const admins = rows.filter((n) => n.event === 'file.stuck');
+    assert.deepEqual(
+      admins.map((n) => [n.channel, n.recipient]),
+      [['console', 'admin']],
+    );
+    assert.deepEqual(scheduled.sort(), [owner[0]!.id, admins[0]!.id].sort());
+
+    // Run again: the file is final, nothing more is sent.
+    const again = await recoverStuckSteps(services, LIMITS, new Set(['analyze:f-dead']), new Date(later.getTime() + 60_000), log);
+    assert.equal(again.failedStuck, 0);
+    assert.equal((await store.outbox.list({ owner: 'ann', limit: 50 })).items.length, 2);
 
     await runningFile('f-fresh', 1);
     const quiet = await recoverStuckSteps(services, LIMITS, new Set(), new Date(Date.now() + 30_000), log);

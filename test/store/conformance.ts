@@ -10,6 +10,7 @@ import { consoleConformance } from './conformance-console.js';
 import { outboxConformance } from './conformance-outbox.js';
 import { ownerConformance } from './conformance-owners.js';
 import { reportConformance } from './conformance-reports.js';
+import { settleConformance } from './conformance-settle.js';
 import type { SeedFile } from './seed.js';
 
 /** One database per run of the suite; `open()` gives a new, unmigrated store on it each call. */
@@ -249,7 +250,9 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
         ['completed', 'completed', 'skipped'],
       );
       assert.deepEqual(done.steps[1]?.result, { key: 'thumbs/x' });
-      assert.deepEqual(await store.getFile(f.id), done);
+      const { notifications, ...record } = done;
+      assert.deepEqual(notifications, [], 'no planner, no rows');
+      assert.deepEqual(await store.getFile(f.id), record);
       assert.equal(await store.finalizeFile(f.id), null);
       assert.equal(await store.finalizeFile(randomUUID()), null);
       const uploaded = await store.createFile(newFile());
@@ -289,7 +292,7 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
         await store.finishStep(f.id, 'analyze', { status: 'completed', durationMs: 1, result: {} });
         await store.finishStep(f.id, 'ocr', { status: 'completed', durationMs: 1, result: {} });
         const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).finalizeFile(f.id)));
-        const winners = results.filter((r): r is FileRecord => r !== null);
+        const winners = results.filter((r) => r !== null);
         assert.equal(winners.length, 1);
         assert.equal(winners[0]?.status, 'completed');
       }
@@ -385,6 +388,23 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
     consoleConformance(() => ({ store }));
     ownerConformance(() => ({ store, other }));
     outboxConformance(() => ({ store, other }));
+    settleConformance(
+      () => ({ store, other }),
+      async (failedStep) => {
+        const f = await processingFile([
+          { name: 'analyze', status: 'pending' },
+          { name: 'thumbnail', status: 'skipped' },
+          { name: 'ocr', status: 'skipped' },
+        ]);
+        await store.startStep(f.id, 'analyze');
+        await store.finishStep(
+          f.id,
+          'analyze',
+          failedStep ? { status: 'failed', durationMs: 1, error: 'broken' } : { status: 'completed', durationMs: 1, result: {} },
+        );
+        return (await store.getFile(f.id))!;
+      },
+    );
     reportConformance(() => ({ store, other, seed: (files) => harness.seedFiles(files) }));
 
     test('workers: a beat records the process; three missed beats make it stale; purge removes the gone', async () => {
