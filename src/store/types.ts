@@ -93,6 +93,12 @@ export type StepOutcome =
   /** The step found nothing to do for this file (OCR on an image without text); `error` says why. */
   | { readonly status: 'skipped'; readonly durationMs: number; readonly error: string };
 
+/** What deleteFile did: the record as it was (its blob keys, to remove), or why nothing was deleted. */
+export type DeleteFileOutcome =
+  | { readonly status: 'deleted'; readonly file: FileRecord }
+  | { readonly status: 'busy' }
+  | { readonly status: 'missing' };
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'mongodb';
   /** Owners, their channels and quota state. */
@@ -127,8 +133,9 @@ export interface Store {
    */
   startProcessing(id: string, contentType: string, steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>): Promise<boolean>;
   /**
-   * completed|failed|uploaded → uploaded, clearing error/result/steps, for a reprocess.
-   * Returns false if the file is missing or currently `processing`.
+   * completed|failed → uploaded, clearing error/result/steps, for a reprocess: one conditional
+   * update, so of concurrent callers exactly one gets true. Returns false if the file is missing,
+   * `processing`, or already `uploaded` (queued: a second claim would start a second run).
    */
   resetForReprocess(id: string): Promise<boolean>;
   /** resetForReprocess for many files in one statement per call; returns the ids that were reset. */
@@ -145,6 +152,12 @@ export interface Store {
    * return the new record. Exactly one concurrent caller gets the record; the others get null.
    */
   finalizeFile(id: string): Promise<FileRecord | null>;
+  /**
+   * Remove a file's record and its steps in one conditional statement (its usage drops with it).
+   * A `processing` file is refused (`busy`) unless `force`. The blobs are the caller's to remove,
+   * from the returned record.
+   */
+  deleteFile(id: string, options?: { readonly force?: boolean }): Promise<DeleteFileOutcome>;
   /** Force a file to `failed` with a reason, from any non-final status. Returns the record if it changed. */
   failFile(id: string, reason: string): Promise<FileRecord | null>;
 }
