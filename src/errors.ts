@@ -6,6 +6,8 @@ export const ErrorCodes = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   NOT_FOUND: 'NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /** Without API_TOKEN: a Host that is not a loopback name, or a state-changing request from another site. */
+  FORBIDDEN: 'FORBIDDEN',
   BAD_REQUEST: 'BAD_REQUEST',
   UPLOAD_TOO_LARGE: 'UPLOAD_TOO_LARGE',
   FILE_BUSY: 'FILE_BUSY',
