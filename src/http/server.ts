@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController, type RouteOptions } from 'fastify';
 
 import type { Config } from '../config.js';
 import { configIssue } from '../config/section.js';
@@ -44,6 +44,22 @@ async function notifierRoutes(app: FastifyInstance, deps: HttpDeps, where: 'api'
   }
 }
 
+/** A route as registered: method, full path, and whether it keeps itself out of the OpenAPI document. */
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly hidden: boolean;
+}
+const registered = new WeakMap<FastifyInstance, RouteOptions[]>();
+
+/** Every route buildHttp registered (collected by a root onRoute hook), for the OpenAPI check. */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  // Read now, not when collected: a scope's own onRoute hook (hideFromDocs) runs after the root's.
+  return (registered.get(app) ?? []).flatMap((r) =>
+    [r.method].flat().map((method) => ({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true })),
+  );
+}
+
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
@@ -54,6 +70,9 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     ...httpLimits(config),
   });
+  const routes: RouteOptions[] = [];
+  registered.set(app, routes);
+  app.addHook('onRoute', (r) => void routes.push(r));
   // Root level, before every scope: the API, the console, Agendash and the webhooks all inherit them.
   if (!config.apiToken) app.addHook('onRequest', sameMachineGuard());
   const idle = bodyIdleTimeout(config.httpIdleTimeoutMs);
