@@ -59,7 +59,13 @@ async function upload(request: FastifyRequest, reply: FastifyReply, deps: FileRo
         }
         const id = randomUUID();
         writing = originalKey(id);
-        const { size } = await blobs.put(writing, part.file, { contentType: part.mimetype });
+        // Past the limit busboy only skips to the part's end, which a hostile client never sends:
+        // stop the write at once, so the 413 goes out now and the partial blob is removed.
+        const overLimit = new AbortController();
+        part.file.once('limit', () => overLimit.abort(tooLarge(config.maxUploadBytes)));
+        const { size } = await blobs.put(writing, part.file, { contentType: part.mimetype, signal: overLimit.signal }).catch((err: unknown) => {
+          throw overLimit.signal.aborted ? overLimit.signal.reason : err;
+        });
         stored.push({ id, blobKey: writing, filename: sanitizeFilename(part.filename), contentType: part.mimetype || 'application/octet-stream', size });
         writing = null;
         // With throwFileSizeLimit the stream errors on overflow; this covers a truncated end too.
@@ -78,7 +84,12 @@ async function upload(request: FastifyRequest, reply: FastifyReply, deps: FileRo
     if (owner !== null && !quotaChecked) await refuseOverQuota(store, owner);
   } catch (err) {
     await removeBlobs(deps, [...stored.map((s) => s.blobKey), ...(writing ? [writing] : [])]);
-    throw uploadError(err, config);
+    const mapped = uploadError(err, config);
+    // A client that went away is not a store or disk fault (its ECONNRESET would read as one).
+    if (mapped === err && request.raw.destroyed && !(err instanceof NightshiftError) && typeof (err as { statusCode?: unknown }).statusCode !== 'number') {
+      throw new NightshiftError(ErrorCodes.BAD_REQUEST, 'the connection closed before the upload was complete', { status: 400, cause: err });
+    }
+    throw mapped;
   }
   if (stored.length === 0) throw badRequest('no file in the request: use a multipart field named "file"');
 

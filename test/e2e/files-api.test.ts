@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import BetterSqlite3 from 'better-sqlite3';
 
 import { thumbnailKey } from '../../src/blobs/keys.js';
-import { createTempDir } from '../helpers/env.js';
+import { createTempDir, filesUnder } from '../helpers/env.js';
 import { type ApiFile, startTestService, upload } from '../helpers/service.js';
 
 type Started = Awaited<ReturnType<typeof startTestService>>;
 type ErrorBody = { error: { code: string; message: string } };
-
-/** Every file under dir, recursively (blob directories, `.part` leftovers included). */
-export async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(join(e.parentPath, e.name));
-  return out;
-}
 
 describe('files API (api role, SQLite)', () => {
   let svc: Started;
