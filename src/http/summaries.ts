@@ -10,6 +10,7 @@ import { dueWindow, summaryWindow } from '../summary/time.js';
 import { requireToken } from './auth.js';
 import { OWNER } from './files.js';
 import { parse } from './validate.js';
+import { routeSchema } from './schema.js';
 
 export interface SummaryRouteDeps {
   readonly config: Config;
@@ -39,7 +40,7 @@ async function reportFor(deps: SummaryRouteDeps, ownerParam: string, date: strin
 
 /** `GET /summaries/:owner?date=YYYY-MM-DD` (inside the token-protected /api/v1 scope). */
 export function summaryRoutes(app: FastifyInstance, deps: SummaryRouteDeps): void {
-  app.get('/summaries/:owner', async (request) => {
+  app.get('/summaries/:owner', { schema: routeSchema({ summary: "An owner's (or `all`) daily summary", tags: ['summaries'], params: Params, querystring: Query }) }, async (request) => {
     const { owner } = parse(Params, request.params);
     const { date } = parse(Query, request.query);
     return reportFor(deps, owner, date);
@@ -55,7 +56,10 @@ export function summaryRoutes(app: FastifyInstance, deps: SummaryRouteDeps): voi
 export function summaryChartRoutes(app: FastifyInstance, deps: SummaryRouteDeps): void {
   const token = deps.config.apiToken;
   const guard = token ? requireToken(token, { allowBasic: false, realm: 'nightshift api' }) : undefined;
-  app.get('/summaries/:owner/chart.png', async (request, reply) => {
+  app.get(
+    '/summaries/:owner/chart.png',
+    { schema: routeSchema({ summary: 'The summary chart (a signed link stands in for the token)', tags: ['summaries'], params: Params, querystring: ChartQuery, response: { 200: { description: 'PNG', contentType: 'image/png' } } }) },
+    async (request, reply) => {
     const { owner } = parse(Params, request.params);
     const { date, sig } = parse(ChartQuery, request.query);
     const who = owner === 'all' ? ALL_OWNERS : owner;
