@@ -1,31 +1,17 @@
-import type { Agenda } from 'agenda';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import { fileBlobKeys } from '../blobs/keys.js';
-import type { BlobStore } from '../blobs/types.js';
-import type { Config } from '../config.js';
-import type { Enqueue } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
 import { stepResult } from '../pipeline/result.js';
 import type { FileRecord, Store } from '../store/types.js';
+import type { FileRouteDeps } from './deps.js';
 import { DeletedView, DeleteQuery, FilePageView, FileView, GetQuery, IdParams, ListQuery, StatusView } from './file-schemas.js';
 import { presentFile } from './present.js';
 import { routeSchema } from './schema.js';
 import { uploadRoutes } from './uploads.js';
 import { notFound, parse } from './validate.js';
-
+export type { FileRouteDeps } from './deps.js';
 export { OWNER } from './file-schemas.js';
-
-export interface FileRouteDeps {
-  readonly config: Config;
-  readonly store: Store;
-  readonly blobs: BlobStore;
-  readonly enqueue: Enqueue;
-  /** Queued jobs of a force-deleted file are cancelled through it. */
-  readonly agenda?: Pick<Agenda, 'cancel'> | undefined;
-  readonly metrics?: Pick<Metrics, 'uploadBytes'> | undefined;
-}
 
 const tags = ['files'];
 const binary = (description: string, contentType: string) => ({ description, contentType });
@@ -137,7 +123,9 @@ export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
       const outcome = await store.deleteFile(id, { force });
       if (outcome.status === 'missing') throw notFound('file', id);
       if (outcome.status === 'busy') {
-        throw new NightshiftError(ErrorCodes.FILE_BUSY, `file ${id} is being processed; wait until it has finished, or delete with ?force=true`, { status: 409 });
+        throw new NightshiftError(ErrorCodes.FILE_BUSY, `file ${id} is being processed; wait until it has finished, or delete with ?force=true`, {
+          status: 409,
+        });
       }
       const keys = new Set([outcome.file.blobKey, ...fileBlobKeys(id)]);
       const thumb = stepResult(outcome.file, 'thumbnail')?.thumbnailKey;
@@ -184,7 +172,11 @@ async function fileOf(store: Store, id: string): Promise<FileRecord> {
 
 /** What every download carries: its type, no sniffing by the browser, no script if opened. */
 function downloadHeaders(reply: FastifyReply, type: string): FastifyReply {
-  return reply.type(type).header('X-Content-Type-Options', 'nosniff').header('Content-Security-Policy', "sandbox; default-src 'none'").header('Cache-Control', 'private, no-cache');
+  return reply
+    .type(type)
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Content-Security-Policy', "sandbox; default-src 'none'")
+    .header('Cache-Control', 'private, no-cache');
 }
 
 /** `attachment` always (never rendered in the API's origin), an ASCII fallback name and the UTF-8 one (RFC 6266 / 8187). */

@@ -8,8 +8,8 @@ import type { ChannelName } from '../notify/notifier.js';
 import { retryNotification } from '../notify/retry.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Store } from '../store/types.js';
-import { notFound, parse } from './validate.js';
 import { routeSchema } from './schema.js';
+import { notFound, parse } from './validate.js';
 
 /** The query and test-body schemas, with the channel enum from the registry's names. */
 function schemas(channels: readonly ChannelName[]) {

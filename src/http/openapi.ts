@@ -24,9 +24,7 @@ export async function registerOpenApi(app: FastifyInstance, options: { readonly 
         version: VERSION,
         description: 'Background work for upload-driven apps: file pipeline, housekeeping, notifications.',
       },
-      ...(options.token
-        ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] }
-        : {}),
+      ...(options.token ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
     },
   });
 }
@@ -43,5 +41,5 @@ export async function mountDocs(app: FastifyInstance): Promise<void> {
 
 /** For a scope of browser pages (Agendash, the console): keep its routes out of the document. */
 export function hideFromDocs(route: RouteOptions): void {
-  route.schema = { ...(route.schema ?? {}), hide: true } as RouteOptions['schema'];
+  route.schema = { ...(route.schema ?? {}), hide: true };
 }

@@ -6,8 +6,8 @@ import type { Owner } from '../store/owner-types.js';
 import type { Store } from '../store/types.js';
 import { isValidTimeZone } from '../timezone.js';
 import { OWNER } from './files.js';
-import { notFound, parse } from './validate.js';
 import { routeSchema } from './schema.js';
+import { notFound, parse } from './validate.js';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
 const EVENTS = ['file.completed', 'file.failed', 'file.stuck', 'job.failed', 'summary.daily', 'quota.warning', 'quota.exceeded'] as const;

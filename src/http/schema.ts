@@ -55,7 +55,7 @@ export function routeSchema(doc: RouteDoc): FastifySchema {
     ...(doc.body ? { body: jsonSchema(doc.body, 'input') } : {}),
     ...(doc.consumes ? { consumes: [...doc.consumes] } : {}),
     response,
-  } as FastifySchema;
+  };
 }
 
 /** Schemas describe, `parse()` validates (see above). Call on the root instance before any route. */

@@ -11,8 +11,8 @@ import type { NotifierRoutes } from '../notify/notifier.js';
 import { requireToken } from './auth.js';
 import { mountDashboard } from './dash.js';
 import type { HttpDeps } from './deps.js';
-import { bodyIdleTimeout, sameMachineGuard } from './guards.js';
 import { fileRoutes } from './files.js';
+import { bodyIdleTimeout, sameMachineGuard } from './guards.js';
 import { healthRoutes } from './health.js';
 import { notificationRoutes } from './notifications.js';
 import { mountDocs, registerOpenApi } from './openapi.js';
@@ -55,9 +55,7 @@ const registered = new WeakMap<FastifyInstance, RouteOptions[]>();
 /** Every route buildHttp registered (collected by a root onRoute hook), for the OpenAPI check. */
 export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
   // Read now, not when collected: a scope's own onRoute hook (hideFromDocs) runs after the root's.
-  return (registered.get(app) ?? []).flatMap((r) =>
-    [r.method].flat().map((method) => ({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true })),
-  );
+  return (registered.get(app) ?? []).flatMap((r) => [r.method].flat().map((method) => ({ method, url: r.url, hidden: r.schema?.hide === true })));
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {

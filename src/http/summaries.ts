@@ -9,8 +9,8 @@ import { buildReport, type SummaryReport } from '../summary/report.js';
 import { dueWindow, summaryWindow } from '../summary/time.js';
 import { requireToken } from './auth.js';
 import { OWNER } from './files.js';
-import { parse } from './validate.js';
 import { routeSchema } from './schema.js';
+import { parse } from './validate.js';
 
 export interface SummaryRouteDeps {
   readonly config: Config;
@@ -40,11 +40,15 @@ async function reportFor(deps: SummaryRouteDeps, ownerParam: string, date: strin
 
 /** `GET /summaries/:owner?date=YYYY-MM-DD` (inside the token-protected /api/v1 scope). */
 export function summaryRoutes(app: FastifyInstance, deps: SummaryRouteDeps): void {
-  app.get('/summaries/:owner', { schema: routeSchema({ summary: "An owner's (or `all`) daily summary", tags: ['summaries'], params: Params, querystring: Query }) }, async (request) => {
-    const { owner } = parse(Params, request.params);
-    const { date } = parse(Query, request.query);
-    return reportFor(deps, owner, date);
-  });
+  app.get(
+    '/summaries/:owner',
+    { schema: routeSchema({ summary: "An owner's (or `all`) daily summary", tags: ['summaries'], params: Params, querystring: Query }) },
+    async (request) => {
+      const { owner } = parse(Params, request.params);
+      const { date } = parse(Query, request.query);
+      return reportFor(deps, owner, date);
+    },
+  );
 }
 
 /**
@@ -58,17 +62,26 @@ export function summaryChartRoutes(app: FastifyInstance, deps: SummaryRouteDeps)
   const guard = token ? requireToken(token, { allowBasic: false, realm: 'nightshift api' }) : undefined;
   app.get(
     '/summaries/:owner/chart.png',
-    { schema: routeSchema({ summary: 'The summary chart (a signed link stands in for the token)', tags: ['summaries'], params: Params, querystring: ChartQuery, response: { 200: { description: 'PNG', contentType: 'image/png' } } }) },
+    {
+      schema: routeSchema({
+        summary: 'The summary chart (a signed link stands in for the token)',
+        tags: ['summaries'],
+        params: Params,
+        querystring: ChartQuery,
+        response: { 200: { description: 'PNG', contentType: 'image/png' } },
+      }),
+    },
     async (request, reply) => {
-    const { owner } = parse(Params, request.params);
-    const { date, sig } = parse(ChartQuery, request.query);
-    const who = owner === 'all' ? ALL_OWNERS : owner;
-    const signed = token !== undefined && sig !== undefined && date !== undefined && verifyChartSignature(token, who, date, sig);
-    if (guard && !signed) {
-      await guard(request, reply);
-      if (reply.sent) return reply;
-    }
-    const png = await renderChartPng(await reportFor(deps, owner, date));
-    return reply.type('image/png').header('Cache-Control', 'private, max-age=300').send(png);
-  });
+      const { owner } = parse(Params, request.params);
+      const { date, sig } = parse(ChartQuery, request.query);
+      const who = owner === 'all' ? ALL_OWNERS : owner;
+      const signed = token !== undefined && sig !== undefined && date !== undefined && verifyChartSignature(token, who, date, sig);
+      if (guard && !signed) {
+        await guard(request, reply);
+        if (reply.sent) return reply;
+      }
+      const png = await renderChartPng(await reportFor(deps, owner, date));
+      return reply.type('image/png').header('Cache-Control', 'private, max-age=300').send(png);
+    },
+  );
 }

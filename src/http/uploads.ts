@@ -7,8 +7,8 @@ import { ErrorCodes, NightshiftError } from '../errors.js';
 import { classifyFault, faultError } from '../faults.js';
 import { quotaState } from '../quota.js';
 import type { FileRecord, Store } from '../store/types.js';
+import type { FileRouteDeps } from './deps.js';
 import { FileView, OWNER, UploadBody, UploadItems } from './file-schemas.js';
-import type { FileRouteDeps } from './files.js';
 import { bodyReceived } from './guards.js';
 import { presentFile, sanitizeFilename } from './present.js';
 import { routeSchema } from './schema.js';
@@ -22,7 +22,7 @@ interface Stored {
   readonly size: number;
 }
 
-type Outcome = { readonly file: FileRecord } | { readonly error: NightshiftError; readonly cause: unknown };
+type Outcome = { readonly file: FileRecord } | { readonly error: NightshiftError; readonly cause: Error };
 
 /**
  * POST /files (and its seed-compatible alias /files/upload): every `file` part becomes a file.
@@ -106,7 +106,9 @@ async function upload(request: FastifyRequest, reply: FastifyReply, deps: FileRo
   }
   return reply.code(207).send({
     items: outcomes.map((o) =>
-      'file' in o ? { status: 202, file: presentFile(o.file, config.publicUrl) } : { status: o.error.status, error: { code: o.error.code, message: o.error.message } },
+      'file' in o
+        ? { status: 202, file: presentFile(o.file, config.publicUrl) }
+        : { status: o.error.status, error: { code: o.error.code, message: o.error.message } },
     ),
   });
 }
@@ -119,7 +121,8 @@ async function record(deps: FileRouteDeps, request: FastifyRequest, s: Stored, o
   } catch (err) {
     await removeBlobs(deps, [s.blobKey]);
     request.log.warn({ err, fileId: s.id }, 'upload stored but its record could not be written: blob removed');
-    return { error: asNightshiftError(err), cause: err };
+    const error = asNightshiftError(err);
+    return { error, cause: err instanceof Error ? err : error };
   }
   // The record is there: a failed enqueue leaves a file `uploaded`, which the stuck-file sweep re-queues.
   await deps.enqueue('process-file', { fileId: s.id });

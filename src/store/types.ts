@@ -94,10 +94,7 @@ export type StepOutcome =
   | { readonly status: 'skipped'; readonly durationMs: number; readonly error: string };
 
 /** What deleteFile did: the record as it was (its blob keys, to remove), or why nothing was deleted. */
-export type DeleteFileOutcome =
-  | { readonly status: 'deleted'; readonly file: FileRecord }
-  | { readonly status: 'busy' }
-  | { readonly status: 'missing' };
+export type DeleteFileOutcome = { readonly status: 'deleted'; readonly file: FileRecord } | { readonly status: 'busy' } | { readonly status: 'missing' };
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'mongodb';

@@ -42,7 +42,11 @@ describe('files API (api role, SQLite)', () => {
   }
 
   test('deleting a file over quota removes its blobs and lets the next upload in at once', async () => {
-    const put = await fetch(api('/owners/quota-owner'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ quotaBytes: 1000 }) });
+    const put = await fetch(api('/owners/quota-owner'), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ quotaBytes: 1000 }),
+    });
     assert.equal(put.status, 200);
     const first = await upload(svc.url, Buffer.alloc(1500, 7), 'big.bin', { owner: 'quota-owner' });
     assert.equal(first.status, 202);
@@ -163,7 +167,9 @@ describe('files API (api role, SQLite)', () => {
   test('50 concurrent reprocess calls on one file start exactly one run: one 202, 49 × 409', async () => {
     const up = await upload(svc.url, Buffer.from('again'), 'again.png');
     await finished(up.body.id, { text: '', confidence: 0 });
-    const statuses = await Promise.all(Array.from({ length: 50 }, () => fetch(api(`/files/${up.body.id}/reprocess`), { method: 'POST' }).then(async (r) => (await r.arrayBuffer(), r.status))));
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(api(`/files/${up.body.id}/reprocess`), { method: 'POST' }).then(async (r) => (await r.arrayBuffer(), r.status))),
+    );
     assert.equal(statuses.filter((s) => s === 202).length, 1);
     assert.equal(statuses.filter((s) => s === 409).length, 49);
     const jobs = await svc.engine.agenda.queryJobs({ name: 'process-file', data: { fileId: up.body.id } });

@@ -64,7 +64,10 @@ describe('OpenAPI document', () => {
     // The excluded ones are what the rule says, and there are some (the rule is exercised).
     const hidden = routes.filter((r) => r.hidden).map((r) => r.url);
     assert.ok(hidden.some((u) => u.startsWith('/dash')));
-    assert.ok(hidden.every((u) => /^\/(dash|docs)(\/|$)/.test(u)), hidden.join(', '));
+    assert.ok(
+      hidden.every((u) => /^\/(dash|docs)(\/|$)/.test(u)),
+      hidden.join(', '),
+    );
   });
 
   test('describes the files routes from their schemas, and names the seed aliases as aliases', () => {

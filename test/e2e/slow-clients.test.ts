@@ -97,7 +97,9 @@ describe('slow and hostile clients (real sockets)', () => {
     const hook = await rawClient(svc.url);
     const start = Date.now();
     const { host } = new URL(svc.url);
-    await hook.write(`POST /webhooks/line HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nX-Line-Signature: abc\r\n\r\n{"events":[`);
+    await hook.write(
+      `POST /webhooks/line HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nX-Line-Signature: abc\r\n\r\n{"events":[`,
+    );
     const headers = await rawClient(svc.url);
     await headers.write(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nX-Slow: `);
     const [hookMs, headerMs] = await Promise.all([hook.closed(start), headers.closed(start)]);
@@ -141,7 +143,16 @@ describe('stopping with hostile sockets open (real signal, real child process)',
     const tmp = await createTempDir();
     const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
     const child = spawn(process.execPath, [cli, 'start'], {
-      env: { ...process.env, DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: '', STORAGE_URL: '', MAX_UPLOAD_BYTES: '100000' },
+      env: {
+        ...process.env,
+        DATA_DIR: tmp.dir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: '',
+        STORAGE_URL: '',
+        MAX_UPLOAD_BYTES: '100000',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

@@ -61,4 +61,3 @@ export async function filesUnder(dir: string): Promise<string[]> {
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(join(e.parentPath, e.name));
   return out;
 }
-
