@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 
 import { thumbnailKey } from '../../src/blobs/keys.js';
-import { createTempDir, filesUnder } from '../helpers/env.js';
+import { createTempDir, createTempPgDatabase, filesUnder, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { type ApiFile, startTestService, upload } from '../helpers/service.js';
 
 type Started = Awaited<ReturnType<typeof startTestService>>;
@@ -210,5 +210,39 @@ describe('files API (api role, SQLite)', () => {
       db.exec('DROP TRIGGER refuse_files');
       db.close();
     }
+  });
+});
+
+describe('files API on PostgreSQL (api role)', { skip: SKIP_NO_POSTGRES }, () => {
+  let svc: Started;
+  let tmp: Awaited<ReturnType<typeof createTempDir>>;
+  let pg: Awaited<ReturnType<typeof createTempPgDatabase>>;
+
+  before(async () => {
+    tmp = await createTempDir();
+    pg = await createTempPgDatabase();
+    svc = await startTestService({ DATA_DIR: tmp.dir, DATABASE_URL: pg.url }, 'api');
+  });
+  after(async () => {
+    await svc?.stop();
+    await pg?.drop();
+    await tmp?.remove();
+  });
+
+  test('50 concurrent reprocess calls: one 202, 49 × 409; a delete over quota lets the next upload in', async () => {
+    await svc.store.owners.upsert('pg-owner', { quotaBytes: 100 });
+    const up = await upload(svc.url, Buffer.alloc(200, 1), 'pg.bin', { owner: 'pg-owner' });
+    assert.equal(up.status, 202);
+    assert.ok(await svc.store.failFile(up.body.id, 'test: failed'));
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        fetch(`${svc.url}/api/v1/files/${up.body.id}/reprocess`, { method: 'POST' }).then(async (r) => (await r.arrayBuffer(), r.status)),
+      ),
+    );
+    assert.deepEqual([statuses.filter((s) => s === 202).length, statuses.filter((s) => s === 409).length], [1, 49]);
+
+    assert.equal((await upload(svc.url, Buffer.from('x'), 'x.bin', { owner: 'pg-owner' })).status, 507);
+    assert.equal((await fetch(`${svc.url}/api/v1/files/${up.body.id}`, { method: 'DELETE' })).status, 202);
+    assert.equal((await upload(svc.url, Buffer.from('x'), 'x.bin', { owner: 'pg-owner' })).status, 202);
   });
 });
