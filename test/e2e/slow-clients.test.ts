@@ -23,11 +23,14 @@ async function partFiles(dir: string): Promise<string[]> {
 function post(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
-    const req = httpRequest({ host: hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = httpRequest(
+      { agent: false, host: hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end('{}');
   });
@@ -108,6 +111,19 @@ describe('slow and hostile clients (real sockets)', () => {
     console.log(`# stalled webhook body dropped after ${hookMs} ms; stalled headers after ${headerMs} ms`);
   });
 
+  test('headers past 16 KiB are refused (431) without reaching a route', async () => {
+    const res = await new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(svc.url);
+      httpRequest({ agent: false, host: hostname, port, path: '/healthz', headers: { 'x-big': 'a'.repeat(20 * 1024) } }, (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(res, 431);
+  });
+
   test('without a token, a cross-site Origin or a non-loopback Host is refused (403) on state-changing routes', async () => {
     const evilOrigin = await post(svc.url, '/api/v1/notifications/test', { origin: 'https://evil.example' });
     assert.equal(evilOrigin.status, 403);
@@ -122,7 +138,7 @@ describe('slow and hostile clients (real sockets)', () => {
     // A rebound name cannot read either.
     const read = await new Promise<number>((resolve, reject) => {
       const { hostname, port } = new URL(svc.url);
-      httpRequest({ host: hostname, port, path: '/api/v1/files', headers: { host: 'rebind.evil.example:80' } }, (res) => {
+      httpRequest({ agent: false, host: hostname, port, path: '/api/v1/files', headers: { host: 'rebind.evil.example:80' } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       })
