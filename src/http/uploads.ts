@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -13,6 +14,9 @@ import { bodyReceived } from './guards.js';
 import { presentFile, sanitizeFilename } from './present.js';
 import { routeSchema } from './schema.js';
 import { parse } from './validate.js';
+
+/** How long a closing server waits for cut uploads to clean up after themselves, ms. */
+const UPLOAD_SETTLE_MS = 2_000;
 
 interface Stored {
   readonly id: string;
@@ -37,7 +41,22 @@ export function uploadRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
     body: UploadBody,
     response: { 202: FileView.describe('one `file` part: the file, queued'), 207: UploadItems },
   } as const;
-  const handler = (request: FastifyRequest, reply: FastifyReply) => upload(request, reply, deps);
+  // A stop that cuts an upload's socket must still let its handler remove the partial blob.
+  const inflight = new Set<Promise<unknown>>();
+  app.addHook('onClose', async () => {
+    const timer = new AbortController();
+    await Promise.race([Promise.allSettled([...inflight]), sleep(UPLOAD_SETTLE_MS, undefined, { signal: timer.signal }).catch(() => undefined)]);
+    timer.abort();
+  });
+  const handler = (request: FastifyRequest, reply: FastifyReply) => {
+    const run = upload(request, reply, deps);
+    inflight.add(run);
+    void run.then(
+      () => inflight.delete(run),
+      () => inflight.delete(run),
+    );
+    return run;
+  };
   app.post('/files', { schema: routeSchema({ ...doc, summary: 'Upload one or more files' }) }, handler);
   app.post('/files/upload', { schema: routeSchema({ ...doc, summary: 'Upload (seed-compatible path)', alias: 'POST /api/v1/files' }) }, handler);
 }

@@ -155,59 +155,75 @@ describe('slow and hostile clients (real sockets)', () => {
 });
 
 describe('stopping with hostile sockets open (real signal, real child process)', () => {
-  test('SIGTERM after a failed mid-stream upload and with an idle keep-alive socket stops in under 5 s', { timeout: 60_000 }, async () => {
-    const tmp = await createTempDir();
-    const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
-    const child = spawn(process.execPath, [cli, 'start'], {
-      env: {
-        ...process.env,
-        DATA_DIR: tmp.dir,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: '',
-        STORAGE_URL: '',
-        MAX_UPLOAD_BYTES: '100000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    try {
-      let stdout = '';
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-          const m = /"url":"(http:[^"]+)".*nightshift started/.exec(stdout);
-          if (m?.[1]) resolve(m[1]);
-        });
-        void exited.then(() => reject(new Error(`exited before starting: ${stdout}`)));
+  test(
+    'SIGTERM after a failed mid-stream upload, with an idle keep-alive socket and an upload under way, stops in under 5 s',
+    { timeout: 60_000 },
+    async () => {
+      const tmp = await createTempDir();
+      const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
+      const child = spawn(process.execPath, [cli, 'start'], {
+        env: {
+          ...process.env,
+          DATA_DIR: tmp.dir,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'info',
+          DATABASE_URL: '',
+          STORAGE_URL: '',
+          MAX_UPLOAD_BYTES: '100000',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
+      try {
+        let stdout = '';
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stdout.on('data', (d: Buffer) => {
+            stdout += d.toString();
+            const m = /"url":"(http:[^"]+)".*nightshift started/.exec(stdout);
+            if (m?.[1]) resolve(m[1]);
+          });
+          void exited.then(() => reject(new Error(`exited before starting: ${stdout}`)));
+        });
 
-      // An upload refused mid-stream (413 past MAX_UPLOAD_BYTES) whose client keeps the socket and sends on.
-      const failed = await rawClient(url);
-      await failed.write(multipartHead(url, '/api/v1/files', 10_000_000));
-      for (let i = 0; i < 4 && !failed.received().includes('413'); i++) await failed.write(Buffer.alloc(64 * 1024, 2)).catch(() => undefined);
-      for (let i = 0; i < 50 && !failed.received().includes('413'); i++) await sleep(20);
-      assert.match(failed.received(), /^HTTP\/1\.1 413/);
-      // An idle keep-alive socket after a finished request.
-      const idle = await rawClient(url);
-      await idle.write(`GET /healthz HTTP/1.1\r\nHost: ${new URL(url).host}\r\nConnection: keep-alive\r\n\r\n`);
-      for (let i = 0; i < 50 && !idle.received().includes('"ok"'); i++) await sleep(20);
-      assert.match(idle.received(), /^HTTP\/1\.1 200/);
+        // An upload refused mid-stream (413 past MAX_UPLOAD_BYTES) whose client keeps the socket and sends on.
+        const failed = await rawClient(url);
+        await failed.write(multipartHead(url, '/api/v1/files', 10_000_000));
+        for (let i = 0; i < 4 && !failed.received().includes('413'); i++) await failed.write(Buffer.alloc(64 * 1024, 2)).catch(() => undefined);
+        for (let i = 0; i < 50 && !failed.received().includes('413'); i++) await sleep(20);
+        assert.match(failed.received(), /^HTTP\/1\.1 413/);
+        // An idle keep-alive socket after a finished request.
+        const idle = await rawClient(url);
+        await idle.write(`GET /healthz HTTP/1.1\r\nHost: ${new URL(url).host}\r\nConnection: keep-alive\r\n\r\n`);
+        for (let i = 0; i < 50 && !idle.received().includes('"ok"'); i++) await sleep(20);
+        assert.match(idle.received(), /^HTTP\/1\.1 200/);
 
-      const start = Date.now();
-      child.kill('SIGTERM');
-      const code = await exited;
-      const ms = Date.now() - start;
-      failed.destroy();
-      idle.destroy();
-      assert.equal(code, 0, stdout.slice(-2000));
-      assert.match(stdout, /nightshift stopped/);
-      assert.ok(ms < 5_000, `stop took ${ms} ms`);
-      console.log(`# SIGTERM with a failed upload's socket and an idle keep-alive socket open: exited in ${ms} ms`);
-    } finally {
-      child.kill('SIGKILL');
-      await tmp.remove();
-    }
-  });
+        // And an upload still under way (headers and part of the body sent, the rest withheld).
+        const stalled = await rawClient(url);
+        await stalled.write(multipartHead(url, '/api/v1/files', 90_000));
+        await stalled.write(Buffer.alloc(30_000, 3));
+        await sleep(200);
+
+        const start = Date.now();
+        child.kill('SIGTERM');
+        const code = await exited;
+        const ms = Date.now() - start;
+        const stalledClosedMs = await stalled.closed(start);
+        failed.destroy();
+        idle.destroy();
+        assert.equal(code, 0, stdout.slice(-2000));
+        assert.match(stdout, /nightshift stopped/);
+        assert.ok(ms < 5_000, `stop took ${ms} ms`);
+        assert.ok(stalledClosedMs < 5_000);
+        // The cut upload's partial blob went with it, before the process exited.
+        assert.deepEqual(await partFiles(join(tmp.dir, 'blobs')), []);
+        console.log(
+          `# SIGTERM with a failed upload's socket, an idle keep-alive socket and an upload under way: exited in ${ms} ms (the upload's socket closed after ${stalledClosedMs} ms)`,
+        );
+      } finally {
+        child.kill('SIGKILL');
+        await tmp.remove();
+      }
+    },
+  );
 });
