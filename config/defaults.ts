@@ -22,6 +22,12 @@ export const defaults = {
   /** `signed` (links to nightshift) or `presigned` (S3 presigned URLs for thumbnails and originals). */
   LINK_MODE: 'signed',
   MAX_UPLOAD_BYTES: 50 * 1024 * 1024,
+  /** Files (`file` parts) one upload request may carry; each becomes a file of its own. */
+  MAX_UPLOAD_FILES: 20,
+  /** A client silent this long while sending headers or a body (an upload, a webhook) is dropped (ms). */
+  HTTP_IDLE_TIMEOUT_MS: 10_000,
+  /** Longest a whole request (headers and body) may take to arrive, however steadily it trickles (ms). */
+  HTTP_REQUEST_TIMEOUT_MS: 300_000,
   LOG_LEVEL: 'info',
   /** `json`, `pretty` (one readable line per event) or `auto`: pretty when stdout is a terminal. */
   LOG_FORMAT: 'auto',

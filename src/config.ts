@@ -51,6 +51,12 @@ export interface Config {
   /** Signed links (LINK_SIGNING_SECRET, LINK_TTL, LINK_MODE). */
   readonly links: LinkConfig;
   readonly maxUploadBytes: number;
+  /** `file` parts one upload request may carry (MAX_UPLOAD_FILES). */
+  readonly maxUploadFiles: number;
+  /** Silence allowed mid-request before the socket is dropped, ms (HTTP_IDLE_TIMEOUT_MS). */
+  readonly httpIdleTimeoutMs: number;
+  /** Longest a whole request may take to arrive, ms (HTTP_REQUEST_TIMEOUT_MS). */
+  readonly httpRequestTimeoutMs: number;
   readonly logLevel: string;
   readonly pollIntervalMs: number;
   readonly analyzeModelDir: string | undefined;
@@ -150,6 +156,9 @@ const EnvSchema = z.object({
   API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   PUBLIC_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   MAX_UPLOAD_BYTES: int(1).default(defaults.MAX_UPLOAD_BYTES),
+  MAX_UPLOAD_FILES: int(1).default(defaults.MAX_UPLOAD_FILES),
+  HTTP_IDLE_TIMEOUT_MS: int(100).default(defaults.HTTP_IDLE_TIMEOUT_MS),
+  HTTP_REQUEST_TIMEOUT_MS: int(1_000).default(defaults.HTTP_REQUEST_TIMEOUT_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaults.LOG_LEVEL),
   POLL_INTERVAL_MS: int(50).default(defaults.POLL_INTERVAL_MS),
   ANALYZE_MODEL_DIR: optionalString,
@@ -266,6 +275,9 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, r
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     links: links.config,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxUploadFiles: e.MAX_UPLOAD_FILES,
+    httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     analyzeModelDir: e.ANALYZE_MODEL_DIR === undefined ? undefined : resolve(e.ANALYZE_MODEL_DIR),

@@ -10,6 +10,8 @@ export const ErrorCodes = {
   LINK_INVALID: 'LINK_INVALID',
   /** A signed link past its `exp` (LINK_TTL after the message was made): 403. */
   LINK_EXPIRED: 'LINK_EXPIRED',
+  /** Without API_TOKEN: a Host that is not a loopback name, or a state-changing request from another site. */
+  FORBIDDEN: 'FORBIDDEN',
   BAD_REQUEST: 'BAD_REQUEST',
   UPLOAD_TOO_LARGE: 'UPLOAD_TOO_LARGE',
   FILE_BUSY: 'FILE_BUSY',

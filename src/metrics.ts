@@ -197,7 +197,7 @@ export interface MetricsRouteOptions {
 export function metricsRoute(app: FastifyInstance, registry: Registry, options: MetricsRouteOptions): void {
   const token = options.metricsToken ?? options.apiToken;
   const guard = token ? requireToken(token, { allowBasic: false, realm: 'nightshift metrics' }) : undefined;
-  app.get('/metrics', { ...(guard ? { onRequest: guard } : {}) }, async (_request, reply) => {
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'] }, ...(guard ? { onRequest: guard } : {}) }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 }

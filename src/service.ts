@@ -11,7 +11,7 @@ import { createEngine, type Engine, type RegisteredJob } from './engine/engine.j
 import type { JobName } from './engine/job.js';
 import { isUserError, toError } from './errors.js';
 import { ConnectError, createFaultMonitor, isConnectionFailure, shortReason, urlTarget } from './faults.js';
-import { buildHttp, buildMetricsHttp, checkBindSafety } from './http/server.js';
+import { buildHttp, buildMetricsHttp, checkBindSafety, closeHttp } from './http/server.js';
 import { signerFor } from './links.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics, type NotificationOutcome } from './metrics.js';
@@ -261,7 +261,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       });
       const server = http;
       // Closed first of all on stop: no new uploads while the worker drains.
-      closers.push({ name: 'http', close: () => server.close() });
+      closers.push({ name: 'http', close: () => closeHttp(server) });
       url = await http.listen({ port: config.port, host: config.host });
       // A worker's start() connects the channel itself; connecting twice would leak a listener.
       if (config.role === 'api') await engine.startPublishing();
@@ -269,7 +269,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     // --- ops: a worker-only process serves /metrics and /healthz on METRICS_PORT ---
     if (!serveApi && config.metricsPort !== undefined) {
       const server = await buildMetricsHttp({ config, log, metrics });
-      closers.push({ name: 'metrics-http', close: () => server.close() });
+      closers.push({ name: 'metrics-http', close: () => closeHttp(server) });
       url = await server.listen({ port: config.metricsPort, host: config.host });
     }
     // --- end ops ---

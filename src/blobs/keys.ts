@@ -92,3 +92,8 @@ export function originalKey(fileId: string): string {
 export function thumbnailKey(fileId: string): string {
   return assertValidKey(`thumbnails/${fileId}.webp`);
 }
+
+/** Every key a file's blobs can have (original and derived): what deleting the file removes. */
+export function fileBlobKeys(fileId: string): string[] {
+  return [originalKey(fileId), thumbnailKey(fileId)];
+}

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { NightshiftError } from '../errors.js';
 import type { HttpDeps } from '../http/deps.js';
+import { hideFromDocs } from '../http/openapi.js';
 import { actionRoutes } from './actions.js';
 import { createBatches } from './batches.js';
 import type { ConsoleDeps } from './deps.js';
@@ -30,6 +31,8 @@ export async function mountConsole(app: FastifyInstance, httpDeps: HttpDeps): Pr
   const deps: ConsoleDeps = { ...httpDeps, sessions: createSessions(httpDeps.config.apiToken), batches: createBatches() };
   const htmx = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
   await app.register(async (scope) => {
+    // Browser pages: out of the OpenAPI document (its test allows only these to hide).
+    scope.addHook('onRoute', hideFromDocs);
     await scope.register(cookie, { secret: deps.sessions.cookieSecret });
     await scope.register(formbody, { bodyLimit: 64 * 1024 });
     scope.addHook('onSend', async (_request, reply, payload) => {

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Operations } from '../ops/index.js';
 import type { StepName, Store } from '../store/types.js';
 import { requireToken } from './auth.js';
+import { hideFromDocs } from './openapi.js';
 
 const RETRY_ROUTES: Readonly<Record<string, 'retryJobs' | 'requeueJobs'>> = { '/dash/api/jobs/retry': 'retryJobs', '/dash/api/jobs/requeue': 'requeueJobs' };
 
@@ -77,6 +78,8 @@ export async function mountDashboard(app: FastifyInstance, deps: DashDeps): Prom
   const { agenda, apiToken } = deps;
   await app.register(
     async (scope) => {
+      // Browser pages: out of the OpenAPI document.
+      scope.addHook('onRoute', hideFromDocs);
       scope.addHook('onRequest', async (request, reply) => {
         const [path, query] = request.url.split('?', 2);
         if (path === '/dash') return reply.code(301).redirect(`/dash/${query ? `?${query}` : ''}`);

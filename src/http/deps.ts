@@ -34,3 +34,14 @@ export interface HttpDeps {
   /** Every notifier of the registry: the API's channel enums and owner addresses, and their own routes. */
   readonly notifiers: readonly NotifierDefinition[];
 }
+
+/** What the files routes are given (a subset of HttpDeps). */
+export interface FileRouteDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly enqueue: Enqueue;
+  /** Queued jobs of a force-deleted file are cancelled through it. */
+  readonly agenda?: Pick<Agenda, 'cancel'> | undefined;
+  readonly metrics?: Pick<Metrics, 'uploadBytes'> | undefined;
+}

@@ -1,137 +1,187 @@
-import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-
-import { originalKey } from '../blobs/keys.js';
-import type { BlobStore } from '../blobs/types.js';
-import type { Config } from '../config.js';
-import type { Enqueue } from '../engine/job.js';
+import { fileBlobKeys } from '../blobs/keys.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
 import { stepResult } from '../pipeline/result.js';
-import { quotaState } from '../quota.js';
-import type { Store } from '../store/types.js';
-import { presentFile, sanitizeFilename } from './present.js';
+import type { FileRecord, Store } from '../store/types.js';
+import type { FileRouteDeps } from './deps.js';
+import { DeletedView, DeleteQuery, FilePageView, FileView, GetQuery, IdParams, ListQuery, StatusView } from './file-schemas.js';
+import { presentFile } from './present.js';
+import { routeSchema } from './schema.js';
+import { uploadRoutes } from './uploads.js';
 import { notFound, parse } from './validate.js';
+export type { FileRouteDeps } from './deps.js';
+export { OWNER } from './file-schemas.js';
 
-export interface FileRouteDeps {
-  readonly config: Config;
-  readonly store: Store;
-  readonly blobs: BlobStore;
-  readonly enqueue: Enqueue;
-  readonly metrics?: Pick<Metrics, 'uploadBytes'> | undefined;
-}
-
-export const OWNER = z.string().regex(/^[A-Za-z0-9._@:-]{1,128}$/, 'owner must be 1-128 characters of A-Z a-z 0-9 . _ @ : -');
-const ListQuery = z.object({
-  status: z.enum(['uploaded', 'processing', 'completed', 'failed']).optional(),
-  owner: OWNER.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(512).optional(),
-});
-const IdParams = z.object({ id: z.string().min(1).max(64) });
+const tags = ['files'];
+const binary = (description: string, contentType: string) => ({ description, contentType });
 
 export function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): void {
-  const { config, store, blobs, enqueue } = deps;
+  const { config, store, blobs } = deps;
+  uploadRoutes(app, deps);
 
-  app.post('/files', async (request, reply) => {
-    if (!request.isMultipart()) {
-      throw new NightshiftError(ErrorCodes.BAD_REQUEST, 'send the file as multipart/form-data in a field named "file"', { status: 400 });
-    }
-    const id = randomUUID();
-    const blobKey = originalKey(id);
-    let owner: string | null = null;
-    let upload: { filename: string; contentType: string; size: number } | null = null;
-    let quotaChecked = false;
-    try {
-      for await (const part of request.parts()) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file' || upload) {
-            part.file.resume();
-            continue;
-          }
-          const { size } = await blobs.put(blobKey, part.file, { contentType: part.mimetype });
-          // With throwFileSizeLimit the stream errors on overflow; this covers a truncated end too.
-          if (part.file.truncated) throw tooLarge(config.maxUploadBytes);
-          upload = { filename: sanitizeFilename(part.filename), contentType: part.mimetype || 'application/octet-stream', size };
-        } else if (part.fieldname === 'owner' && typeof part.value === 'string' && part.value !== '') {
-          owner = parse(OWNER, part.value);
-          // Before the file part arrives, so an owner over quota costs no stored body.
-          if (!upload) {
-            await refuseOverQuota(store, owner);
-            quotaChecked = true;
-          }
-        }
-      }
-      // The owner field came after the file: the body is stored, and dropped again below if refused.
-      if (owner !== null && !quotaChecked) await refuseOverQuota(store, owner);
-    } catch (err) {
-      await blobs.delete(blobKey).catch(() => undefined);
-      if (isFileTooLarge(err)) throw tooLarge(config.maxUploadBytes);
-      throw err;
-    }
-    if (!upload) throw new NightshiftError(ErrorCodes.BAD_REQUEST, 'no file in the request: use a multipart field named "file"', { status: 400 });
-
-    const file = await store.createFile({ id, owner, blobKey, ...upload });
-    await enqueue('process-file', { fileId: id });
-    // One pending check per owner: a burst of uploads coalesces into one job record.
-    if (owner !== null) await enqueue('quota-check', { owner }, { uniqueBy: 'owner' });
-    request.log.info({ fileId: id, owner, size: upload.size }, 'file uploaded');
-    deps.metrics?.uploadBytes(upload.size);
-    return reply.code(202).header('Location', `/api/v1/files/${id}`).send(presentFile(file, config.publicUrl));
-  });
-
-  app.get('/files', async (request) => {
+  app.get('/files', { schema: routeSchema({ summary: 'List files', tags, querystring: ListQuery, response: { 200: FilePageView } }) }, async (request) => {
     const q = parse(ListQuery, request.query);
-    const page = await store.listFiles({ status: q.status, owner: q.owner, limit: q.limit, cursor: q.cursor });
-    return { items: page.items.map((f) => presentFile(f, config.publicUrl)), nextCursor: page.nextCursor };
+    const page = await store.listFiles({ status: q.status as FileRecord['status'] | undefined, owner: q.owner, limit: q.limit, cursor: q.cursor });
+    const words = q.include === 'words';
+    return { items: page.items.map((f) => presentFile(f, config.publicUrl, { words })), nextCursor: page.nextCursor };
   });
 
-  app.get('/files/:id', async (request) => {
-    const { id } = parse(IdParams, request.params);
-    const file = await store.getFile(id);
-    if (!file) throw notFound('file', id);
-    return presentFile(file, config.publicUrl);
-  });
+  app.get(
+    '/files/:id',
+    { schema: routeSchema({ summary: 'One file', tags, params: IdParams, querystring: GetQuery, response: { 200: FileView } }) },
+    async (request) => {
+      const file = await fileOf(store, parse(IdParams, request.params).id);
+      return presentFile(file, config.publicUrl, { words: parse(GetQuery, request.query).include === 'words' });
+    },
+  );
 
-  app.get('/files/:id/thumbnail', async (request, reply) => {
-    const { id } = parse(IdParams, request.params);
-    const file = await store.getFile(id);
-    if (!file) throw notFound('file', id);
-    const key = stepResult(file, 'thumbnail')?.thumbnailKey;
-    if (typeof key !== 'string') throw new NightshiftError(ErrorCodes.NOT_FOUND, `file ${id} has no thumbnail (yet)`, { status: 404 });
-    const stream = await blobs.get(key);
-    return reply.type('image/webp').header('Cache-Control', 'private, max-age=3600').send(stream);
-  });
+  app.get(
+    '/files/:id/status',
+    {
+      schema: routeSchema({
+        summary: "A file's status (seed-compatible)",
+        description: 'The seed frontends poll this: `{ id, status, steps, result }` (compact result, no word boxes).',
+        alias: 'GET /api/v1/files/{id}',
+        tags,
+        params: IdParams,
+        response: { 200: StatusView },
+      }),
+    },
+    async (request) => {
+      const { id, status, steps, result } = presentFile(await fileOf(store, parse(IdParams, request.params).id), config.publicUrl);
+      return { id, status, steps, result };
+    },
+  );
 
-  app.post('/files/:id/reprocess', async (request, reply) => {
-    const { id } = parse(IdParams, request.params);
-    if (!(await store.resetForReprocess(id))) {
-      if (!(await store.getFile(id))) throw notFound('file', id);
-      throw new NightshiftError(ErrorCodes.FILE_BUSY, `file ${id} is being processed; try again when it has finished`, { status: 409 });
-    }
-    await enqueue('process-file', { fileId: id });
-    const file = await store.getFile(id);
-    return reply.code(202).send(file ? presentFile(file, config.publicUrl) : { id, status: 'uploaded' });
-  });
-}
+  app.get(
+    '/files/:id/original',
+    {
+      schema: routeSchema({
+        summary: 'Download the original',
+        description: 'Streamed, as an attachment, with the sniffed type (octet-stream until processing has sniffed it).',
+        tags,
+        params: IdParams,
+        response: { 200: binary('the bytes as uploaded', 'application/octet-stream') },
+      }),
+    },
+    async (request, reply) => {
+      const file = await fileOf(store, parse(IdParams, request.params).id);
+      const stream = await blobs.get(file.blobKey);
+      // The declared type is the uploader's word; only a sniffed one (set when processing starts) is served.
+      const type = file.status === 'uploaded' ? 'application/octet-stream' : file.contentType;
+      return downloadHeaders(reply, type).header('Content-Disposition', contentDisposition(file.filename)).header('Content-Length', file.size).send(stream);
+    },
+  );
 
-/** 507 while the owner's stored bytes are at or over their quota (until usage drops). */
-async function refuseOverQuota(store: Store, owner: string): Promise<void> {
-  const q = await quotaState(store, owner);
-  if (!q.exceeded || q.quotaBytes === null) return;
-  throw new NightshiftError(
-    ErrorCodes.QUOTA_EXCEEDED,
-    `owner ${owner} has used ${q.usedBytes} of a ${q.quotaBytes}-byte storage quota: uploads are refused until files are deleted or the quota is raised`,
-    { status: 507 },
+  app.get(
+    '/files/:id/text',
+    {
+      schema: routeSchema({ summary: "The OCR'd text", tags, params: IdParams, response: { 200: binary('the text OCR read, UTF-8', 'text/plain') } }),
+    },
+    async (request, reply) => {
+      const file = await fileOf(store, parse(IdParams, request.params).id);
+      const ocr = file.steps.find((s) => s.name === 'ocr');
+      if (!ocr || (ocr.status !== 'completed' && ocr.status !== 'skipped')) {
+        throw new NightshiftError(ErrorCodes.NOT_FOUND, `file ${file.id} has no OCR text (yet)`, { status: 404 });
+      }
+      const text = stepResult(file, 'ocr')?.text ?? '';
+      return downloadHeaders(reply, 'text/plain; charset=utf-8').send(text);
+    },
+  );
+
+  app.get(
+    '/files/:id/thumbnail',
+    { schema: routeSchema({ summary: 'The thumbnail', tags, params: IdParams, response: { 200: binary('a WebP thumbnail', 'image/webp') } }) },
+    async (request, reply) => {
+      const file = await fileOf(store, parse(IdParams, request.params).id);
+      const key = stepResult(file, 'thumbnail')?.thumbnailKey;
+      if (typeof key !== 'string') throw new NightshiftError(ErrorCodes.NOT_FOUND, `file ${file.id} has no thumbnail (yet)`, { status: 404 });
+      const stream = await blobs.get(key);
+      return reply.type('image/webp').header('Cache-Control', 'private, max-age=3600').send(stream);
+    },
+  );
+
+  app.delete(
+    '/files/:id',
+    {
+      schema: routeSchema({
+        summary: 'Delete a file',
+        description:
+          'Removes the record, the original and every derived blob; the owner’s usage drops at once (a 507 lifts with it). 409 while the file is processing unless `force=true`.',
+        tags,
+        params: IdParams,
+        querystring: DeleteQuery,
+        response: { 202: DeletedView },
+      }),
+    },
+    async (request, reply) => {
+      const { id } = parse(IdParams, request.params);
+      const force = parse(DeleteQuery, request.query).force === 'true';
+      // Queued work first, so nothing starts on a file that is going; a run under way finds the record gone.
+      if (force) await deps.agenda?.cancel({ data: { fileId: id } });
+      const outcome = await store.deleteFile(id, { force });
+      if (outcome.status === 'missing') throw notFound('file', id);
+      if (outcome.status === 'busy') {
+        throw new NightshiftError(ErrorCodes.FILE_BUSY, `file ${id} is being processed; wait until it has finished, or delete with ?force=true`, {
+          status: 409,
+        });
+      }
+      const keys = new Set([outcome.file.blobKey, ...fileBlobKeys(id)]);
+      const thumb = stepResult(outcome.file, 'thumbnail')?.thumbnailKey;
+      if (typeof thumb === 'string') keys.add(thumb);
+      for (const key of keys) await blobs.delete(key);
+      if (!force) await deps.agenda?.cancel({ data: { fileId: id } });
+      // The owner's alert thresholds re-arm from the new figure.
+      if (outcome.file.owner !== null) await deps.enqueue('quota-check', { owner: outcome.file.owner }, { uniqueBy: 'owner' });
+      request.log.info({ fileId: id, owner: outcome.file.owner, force }, 'file deleted');
+      return reply.code(202).send({ id, deleted: true });
+    },
+  );
+
+  app.post(
+    '/files/:id/reprocess',
+    {
+      schema: routeSchema({
+        summary: 'Process a file again',
+        description: 'Only a completed or failed file: of concurrent calls exactly one is 202, the others 409.',
+        tags,
+        params: IdParams,
+        response: { 202: FileView },
+      }),
+    },
+    async (request, reply) => {
+      const { id } = parse(IdParams, request.params);
+      if (!(await store.resetForReprocess(id))) {
+        const file = await fileOf(store, id);
+        const why = file.status === 'uploaded' ? 'is already queued for processing' : 'is being processed; try again when it has finished';
+        throw new NightshiftError(ErrorCodes.FILE_BUSY, `file ${id} ${why}`, { status: 409 });
+      }
+      await deps.enqueue('process-file', { fileId: id });
+      const file = await store.getFile(id);
+      return reply.code(202).send(file ? presentFile(file, config.publicUrl) : { id, status: 'uploaded' });
+    },
   );
 }
 
-function tooLarge(max: number): NightshiftError {
-  return new NightshiftError(ErrorCodes.UPLOAD_TOO_LARGE, `the file is larger than the limit of ${max} bytes (MAX_UPLOAD_BYTES)`, { status: 413 });
+async function fileOf(store: Store, id: string): Promise<FileRecord> {
+  const file = await store.getFile(id);
+  if (!file) throw notFound('file', id);
+  return file;
 }
 
-function isFileTooLarge(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'FST_REQ_FILE_TOO_LARGE';
+/** What every download carries: its type, no sniffing by the browser, no script if opened. */
+function downloadHeaders(reply: FastifyReply, type: string): FastifyReply {
+  return reply
+    .type(type)
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Content-Security-Policy', "sandbox; default-src 'none'")
+    .header('Cache-Control', 'private, no-cache');
+}
+
+/** `attachment` always (never rendered in the API's origin), an ASCII fallback name and the UTF-8 one (RFC 6266 / 8187). */
+export function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\;]/g, '_');
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BlobStore } from '../blobs/types.js';
 import type { FaultMonitor } from '../faults.js';
 import type { Store } from '../store/types.js';
+import { routeSchema } from './schema.js';
 
 export interface HealthDeps {
   readonly store: Store;
@@ -32,8 +33,8 @@ export async function lowDisk(dirs: readonly string[], minFree: number): Promise
 }
 
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', { schema: routeSchema({ summary: 'Liveness', tags: ['health'] }) }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: routeSchema({ summary: 'Readiness: store, blobs, disk', tags: ['health'] }) }, async (_request, reply) => {
     const [checks, low] = await Promise.all([Promise.allSettled([deps.store.ping(), deps.blobs.ping()]), lowDisk(deps.disks ?? [], deps.minFreeBytes ?? 0)]);
     const [store, blobs] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : String(c.reason instanceof Error ? c.reason.message : c.reason)));
     const full = deps.faults?.diskFull();

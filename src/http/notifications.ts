@@ -8,6 +8,7 @@ import type { ChannelName } from '../notify/notifier.js';
 import { retryNotification } from '../notify/retry.js';
 import type { NotificationRecord } from '../store/outbox-types.js';
 import type { Store } from '../store/types.js';
+import { routeSchema } from './schema.js';
 import { notFound, parse } from './validate.js';
 
 /** The query and test-body schemas, with the channel enum from the registry's names. */
@@ -51,22 +52,24 @@ export function presentNotification(n: NotificationRecord) {
 export function notificationRoutes(app: FastifyInstance, deps: { store: Store; notify: NotifyHub; enqueue: Enqueue; channels: readonly ChannelName[] }): void {
   const { store, notify, enqueue } = deps;
   const { Query, TestBody } = schemas(deps.channels);
+  const tags = ['notifications'];
+  const Id = z.object({ id: z.string().max(64) });
 
-  app.get('/notifications', async (request) => {
+  app.get('/notifications', { schema: routeSchema({ summary: 'The delivery log', tags, querystring: Query }) }, async (request) => {
     const q = parse(Query, request.query);
     const page = await store.outbox.list(q);
     return { items: page.items.map(presentNotification), nextCursor: page.nextCursor };
   });
 
-  app.get('/notifications/:id', async (request) => {
-    const { id } = parse(z.object({ id: z.string().max(64) }), request.params);
+  app.get('/notifications/:id', { schema: routeSchema({ summary: 'One notification', tags, params: Id }) }, async (request) => {
+    const { id } = parse(Id, request.params);
     const n = await store.outbox.get(id);
     if (!n) throw notFound('notification', id);
     return presentNotification(n);
   });
 
-  app.post('/notifications/:id/retry', async (request, reply) => {
-    const { id } = parse(z.object({ id: z.string().max(64) }), request.params);
+  app.post('/notifications/:id/retry', { schema: routeSchema({ summary: 'Retry a dead notification', tags, params: Id }) }, async (request, reply) => {
+    const { id } = parse(Id, request.params);
     const outcome = await retryNotification(store, enqueue, id);
     if ('missing' in outcome) throw notFound('notification', id);
     if ('notDead' in outcome)
@@ -74,7 +77,7 @@ export function notificationRoutes(app: FastifyInstance, deps: { store: Store; n
     return reply.code(202).send(presentNotification(outcome.retried));
   });
 
-  app.post('/notifications/test', async (request, reply) => {
+  app.post('/notifications/test', { schema: routeSchema({ summary: 'Send a test message', tags, body: TestBody }) }, async (request, reply) => {
     const body = parse(TestBody, request.body ?? {});
     if (!notify.channels.has(body.channel)) {
       throw new NightshiftError(ErrorCodes.BAD_REQUEST, `channel "${body.channel}" is not configured (configured: ${[...notify.channels].join(', ')})`, {

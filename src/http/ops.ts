@@ -8,6 +8,7 @@ import type { PauseSet } from '../ops/pauses.js';
 import type { WorkerRecord } from '../store/ops-types.js';
 import type { Store } from '../store/types.js';
 import { OWNER } from './files.js';
+import { routeSchema } from './schema.js';
 import { parse } from './validate.js';
 
 const Name = z.object({ name: z.string().min(1).max(64) });
@@ -59,34 +60,47 @@ export function presentPauses(p: PauseSet) {
  */
 export function opsRoutes(api: FastifyInstance, deps: { store: Store; ops: Operations }): void {
   const { store, ops } = deps;
+  const tags = ['ops'];
   const job = (name: string): JobName => {
     if (!ops.jobNames.includes(name as JobName)) throw new NightshiftError(ErrorCodes.NOT_FOUND, `no job named ${JSON.stringify(name)}`, { status: 404 });
     return name as JobName;
   };
 
-  api.get('/workers', async () => ({ items: (await store.workers.list(new Date())).map(presentWorker) }));
-  api.get('/stats', async () => ops.stats());
-  api.get('/controls', async () => presentPauses(await ops.controls.pauses()));
+  api.get('/workers', { schema: routeSchema({ summary: 'Every running process', tags }) }, async () => ({
+    items: (await store.workers.list(new Date())).map(presentWorker),
+  }));
+  api.get('/stats', { schema: routeSchema({ summary: 'Queue and file figures', tags }) }, async () => ops.stats());
+  api.get('/controls', { schema: routeSchema({ summary: 'The stored pauses', tags }) }, async () => presentPauses(await ops.controls.pauses()));
 
-  api.post('/pipeline/pause', async () => presentPauses(await ops.controls.pause({}, 'api')));
-  api.post('/pipeline/resume', async () => presentPauses(await ops.controls.resume({})));
-  api.post('/jobs/:name/pause', async (request) => presentPauses(await ops.controls.pause({ job: job(parse(Name, request.params).name) }, 'api')));
-  api.post('/jobs/:name/resume', async (request) => presentPauses(await ops.controls.resume({ job: job(parse(Name, request.params).name) })));
-  api.post('/jobs/:name/purge', async (request) => ops.purge(job(parse(Name, request.params).name)));
-  api.get('/jobs/:name/jobs', async (request) => {
+  api.post('/pipeline/pause', { schema: routeSchema({ summary: 'Pause the pipeline', tags }) }, async () => presentPauses(await ops.controls.pause({}, 'api')));
+  api.post('/pipeline/resume', { schema: routeSchema({ summary: 'Resume the pipeline', tags }) }, async () => presentPauses(await ops.controls.resume({})));
+  api.post('/jobs/:name/pause', { schema: routeSchema({ summary: 'Pause one job', tags, params: Name }) }, async (request) =>
+    presentPauses(await ops.controls.pause({ job: job(parse(Name, request.params).name) }, 'api')),
+  );
+  api.post('/jobs/:name/resume', { schema: routeSchema({ summary: 'Resume one job', tags, params: Name }) }, async (request) =>
+    presentPauses(await ops.controls.resume({ job: job(parse(Name, request.params).name) })),
+  );
+  api.post('/jobs/:name/purge', { schema: routeSchema({ summary: 'Remove queued runs of one job', tags, params: Name }) }, async (request) =>
+    ops.purge(job(parse(Name, request.params).name)),
+  );
+  api.get('/jobs/:name/jobs', { schema: routeSchema({ summary: 'Runs of one job by state', tags, params: Name, querystring: JobsQuery }) }, async (request) => {
     const name = job(parse(Name, request.params).name);
     const q = parse(JobsQuery, request.query);
     return { items: await ops.engine.maintenance.listJobs({ name, state: q.state, limit: q.limit }) };
   });
 
-  api.post('/schedules/:name/pause', async (request) => presentPauses(await ops.controls.pauseSchedule(parse(Name, request.params).name, 'api')));
-  api.post('/schedules/:name/resume', async (request) => presentPauses(await ops.controls.resumeSchedule(parse(Name, request.params).name)));
-  api.post('/schedules/:name/run', async (request, reply) => {
+  api.post('/schedules/:name/pause', { schema: routeSchema({ summary: 'Pause a schedule', tags, params: Name }) }, async (request) =>
+    presentPauses(await ops.controls.pauseSchedule(parse(Name, request.params).name, 'api')),
+  );
+  api.post('/schedules/:name/resume', { schema: routeSchema({ summary: 'Resume a schedule', tags, params: Name }) }, async (request) =>
+    presentPauses(await ops.controls.resumeSchedule(parse(Name, request.params).name)),
+  );
+  api.post('/schedules/:name/run', { schema: routeSchema({ summary: 'Run a schedule now', tags, params: Name }) }, async (request, reply) => {
     await ops.controls.runSchedule(parse(Name, request.params).name);
     return reply.code(202).send({ queued: true });
   });
 
-  api.post('/files/reprocess', async (request, reply) => {
+  api.post('/files/reprocess', { schema: routeSchema({ summary: 'Reprocess the files matching a filter', tags, body: Filter }) }, async (request, reply) => {
     const f = parse(Filter, request.body ?? {});
     if (Object.values(f).every((v) => v === undefined)) {
       throw new NightshiftError(
@@ -105,5 +119,9 @@ export function opsRoutes(api: FastifyInstance, deps: { store: Store; ops: Opera
     return reply.code(202).send({ count });
   });
 
-  api.post('/notifications/retry', async (request, reply) => reply.code(202).send({ count: await ops.retryDead(parse(DeadFilter, request.body ?? {})) }));
+  api.post(
+    '/notifications/retry',
+    { schema: routeSchema({ summary: 'Retry the dead notifications matching a filter', tags, body: DeadFilter }) },
+    async (request, reply) => reply.code(202).send({ count: await ops.retryDead(parse(DeadFilter, request.body ?? {})) }),
+  );
 }

@@ -6,6 +6,7 @@ import type { Owner } from '../store/owner-types.js';
 import type { Store } from '../store/types.js';
 import { isValidTimeZone } from '../timezone.js';
 import { OWNER } from './files.js';
+import { routeSchema } from './schema.js';
 import { notFound, parse } from './validate.js';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
@@ -73,7 +74,7 @@ export function ownerRoutes(app: FastifyInstance, deps: { store: Store; notifier
   const params = z.object({ id: OWNER });
   const OwnerBody = ownerBody(deps.notifiers);
 
-  app.put('/owners/:id', async (request) => {
+  app.put('/owners/:id', { schema: routeSchema({ summary: 'Create or update an owner', tags: ['owners'], params, body: OwnerBody }) }, async (request) => {
     const { id } = parse(params, request.params);
     const { addresses, ...patch } = parse(OwnerBody, request.body ?? {});
     let owner = await store.owners.upsert(id, patch);
@@ -84,7 +85,7 @@ export function ownerRoutes(app: FastifyInstance, deps: { store: Store; notifier
     return presentOwner(owner, await store.owners.addresses(id));
   });
 
-  app.get('/owners/:id', async (request) => {
+  app.get('/owners/:id', { schema: routeSchema({ summary: 'One owner', tags: ['owners'], params }) }, async (request) => {
     const { id } = parse(params, request.params);
     const owner = await store.owners.get(id);
     if (!owner) throw notFound('owner', id);

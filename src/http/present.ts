@@ -1,13 +1,22 @@
 import { filePath, type FileResult, fileResult } from '../pipeline/result.js';
 import type { FileRecord } from '../store/types.js';
 
+export interface PresentOptions {
+  /** Keep OCR's per-word boxes (`?include=words`); left out by default, they are most of a file's size. */
+  readonly words?: boolean;
+}
+
 /** The API's view of a file: steps keyed by name and every step's result merged into `result`. */
-export function presentFile(file: FileRecord, publicUrl: string | undefined) {
+export function presentFile(file: FileRecord, publicUrl: string | undefined, options: PresentOptions = {}) {
   const steps: Record<string, { status: string; attempts: number; durationMs: number | null; error: string | null }> = {};
   for (const step of file.steps) {
     steps[step.name] = { status: step.status, attempts: step.attempts, durationMs: step.durationMs, error: step.error };
   }
-  const merged = fileResult(file);
+  let merged = fileResult(file);
+  if (merged?.words !== undefined && !options.words) {
+    const { words: _words, ...compact } = merged;
+    merged = compact;
+  }
   let result: (Omit<FileResult, 'thumbnailKey'> & { thumbnailUrl?: string }) | null = merged;
   if (merged?.thumbnailKey !== undefined) {
     const { thumbnailKey: _key, ...rest } = merged;

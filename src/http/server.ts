@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController, type RouteOptions } from 'fastify';
 
 import type { Config } from '../config.js';
 import { configIssue } from '../config/section.js';
@@ -13,8 +13,10 @@ import { requireTokenOrLink } from './auth.js';
 import { mountDashboard } from './dash.js';
 import type { HttpDeps } from './deps.js';
 import { fileRoutes } from './files.js';
+import { bodyIdleTimeout, sameMachineGuard } from './guards.js';
 import { healthRoutes } from './health.js';
 import { notificationRoutes } from './notifications.js';
+import { mountDocs, registerOpenApi } from './openapi.js';
 import { opsRoutes } from './ops.js';
 import { ownerRoutes } from './owners.js';
 import { scheduleRoutes } from './schedules.js';
@@ -43,6 +45,20 @@ async function notifierRoutes(app: FastifyInstance, deps: HttpDeps, where: 'api'
   }
 }
 
+/** A route as registered: method, full path, and whether it keeps itself out of the OpenAPI document. */
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly hidden: boolean;
+}
+const registered = new WeakMap<FastifyInstance, RouteOptions[]>();
+
+/** Every route buildHttp registered (collected by a root onRoute hook), for the OpenAPI check. */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  // Read now, not when collected: a scope's own onRoute hook (hideFromDocs) runs after the root's.
+  return (registered.get(app) ?? []).flatMap((r) => [r.method].flat().map((method) => ({ method, url: r.url, hidden: r.schema?.hide === true })));
+}
+
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
@@ -51,7 +67,16 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    ...httpLimits(config),
   });
+  const routes: RouteOptions[] = [];
+  registered.set(app, routes);
+  app.addHook('onRoute', (r) => void routes.push(r));
+  // Root level, before every scope: the API, the console, Agendash and the webhooks all inherit them.
+  if (!config.apiToken) app.addHook('onRequest', sameMachineGuard());
+  const idle = bodyIdleTimeout(config.httpIdleTimeoutMs);
+  app.addHook('onRequest', idle.onRequest);
+  app.addHook('preHandler', idle.preHandler);
   app.setErrorHandler((err: FastifyError | NightshiftError, request, reply) => {
     // An upload refused mid-body leaves the rest unread on the socket: close it, or the next
     // request on this keep-alive connection waits behind bytes nobody reads.
@@ -79,8 +104,9 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     reply.code(404).send({ error: { code: ErrorCodes.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
 
+  await registerOpenApi(app, { token: config.apiToken !== undefined });
   // The upload limits, in one place: one file of at most MAX_UPLOAD_BYTES and a few fields.
-  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10 } });
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: config.maxUploadFiles, fields: 10, headerPairs: 100 } });
   healthRoutes(app, { ...deps, minFreeBytes: config.minFreeBytes });
   await app.register(
     async (api) => {
@@ -100,7 +126,45 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await notifierRoutes(app, deps, 'public');
   await mountDashboard(app, { agenda: deps.agenda, ops: deps.ops, store: deps.store, apiToken: config.apiToken });
   await mountConsole(app, deps);
+  await mountDocs(app);
   return app;
+}
+
+/**
+ * Socket limits, so a slow or hostile client is dropped instead of holding a socket, a body
+ * stream and a partial upload: headers must arrive within HTTP_IDLE_TIMEOUT_MS, the whole
+ * request within HTTP_REQUEST_TIMEOUT_MS (checked every second, not node's default 30 s), and
+ * an idle keep-alive socket closes after 5 s (fastify's default 72 s held a stop that long).
+ */
+export function httpLimits(config: Pick<Config, 'httpIdleTimeoutMs' | 'httpRequestTimeoutMs'>) {
+  return {
+    requestTimeout: config.httpRequestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    // On close: idle keep-alive sockets are closed at once (the service closes the rest after a grace).
+    forceCloseConnections: 'idle' as const,
+    http: {
+      headersTimeout: Math.min(config.httpIdleTimeoutMs, config.httpRequestTimeoutMs),
+      connectionsCheckingInterval: 1_000,
+      maxHeaderSize: 16 * 1024,
+    },
+  };
+}
+
+/** How long a stop lets requests under way finish before their sockets are closed, ms. */
+export const HTTP_CLOSE_GRACE_MS = 3_000;
+
+/**
+ * Stop listening and close the server: idle keep-alive sockets at once (forceCloseConnections),
+ * requests under way get HTTP_CLOSE_GRACE_MS, then every socket left is closed — a client that
+ * holds a half-sent upload open must not hold the stop.
+ */
+export async function closeHttp(app: FastifyInstance, graceMs = HTTP_CLOSE_GRACE_MS): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -116,6 +180,7 @@ export async function buildMetricsHttp(deps: { config: Config; log: Logger; metr
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- as above
     loggerInstance: deps.log.child({ component: 'metrics-http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    ...httpLimits(config),
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   metricsRoute(app, deps.metrics.registry, { metricsToken: config.metricsToken, apiToken: config.apiToken });

@@ -16,6 +16,7 @@ import type { FileFilter } from './ops-types.js';
 import type { NotificationRecord } from './outbox-types.js';
 import { orderSteps, type StepOrder } from './step-order.js';
 import {
+  type DeleteFileOutcome,
   FILE_STATUSES,
   type FilePage,
   type FileRecord,
@@ -217,7 +218,8 @@ export class MongoStore implements Store {
 
   async resetForReprocess(id: string): Promise<boolean> {
     const r = await this.#files.updateOne(
-      { _id: id, status: { $ne: 'processing' } },
+      // Only from a final status: the one conditional update is the claim, so of concurrent callers exactly one wins.
+      { _id: id, status: { $in: ['completed', 'failed'] } },
       { $set: { status: 'uploaded', error: null, startedAt: null, completedAt: null, steps: [], derivedBytes: 0 }, $inc: { rev: 1 } },
     );
     return r.matchedCount === 1;
@@ -278,6 +280,13 @@ export class MongoStore implements Store {
       { returnDocument: 'after' },
     );
     return updated ? { ...toRecord(updated), notifications: await this.#materialize(id, pending) } : null;
+  }
+
+  async deleteFile(id: string, options: { readonly force?: boolean } = {}): Promise<DeleteFileOutcome> {
+    const filter: Filter<FileDoc> = options.force ? { _id: id } : { _id: id, status: { $ne: 'processing' } };
+    const doc = await this.#files.findOneAndDelete(filter);
+    if (doc) return { status: 'deleted', file: toRecord(doc) };
+    return { status: (await this.#files.countDocuments({ _id: id }, { limit: 1 })) > 0 ? 'busy' : 'missing' };
   }
 
   async failFile(id: string, reason: string, outbox?: OutboxPlanner): Promise<SettledFile | null> {

@@ -17,6 +17,7 @@ import { SqlReports } from './sql-reports.js';
 import { SqlRuns } from './sql-runs.js';
 import { orderSteps, type StepOrder } from './step-order.js';
 import {
+  type DeleteFileOutcome,
   FILE_STATUSES,
   type FilePage,
   type FileRecord,
@@ -232,7 +233,8 @@ export class SqlStore implements Store {
         .updateTable('files')
         .set({ status: 'uploaded', error: null, started_at: null, completed_at: null, derived_bytes: 0 })
         .where('id', '=', id)
-        .where('status', '!=', 'processing')
+        // Only from a final status: the one statement is the claim, so of concurrent callers exactly one wins.
+        .where('status', 'in', ['completed', 'failed'])
         .returning('id')
         .executeTakeFirst();
       if (!reset) return false;
@@ -317,6 +319,21 @@ export class SqlStore implements Store {
         .executeTakeFirst();
       if (!row) return null;
       return { ...final, notifications: await new SqlOutbox(this.kind, trx).write(entries) };
+    });
+  }
+
+  async deleteFile(id: string, options: { readonly force?: boolean } = {}): Promise<DeleteFileOutcome> {
+    return this.#db.transaction().execute(async (trx: Transaction<Database>) => {
+      const steps = await trx.selectFrom('file_steps').selectAll().where('file_id', '=', id).orderBy('position').execute();
+      let q = trx.deleteFrom('files').where('id', '=', id);
+      if (!options.force) q = q.where('status', '!=', 'processing');
+      const row = await q.returningAll().executeTakeFirst();
+      if (!row) {
+        const exists = await trx.selectFrom('files').select('id').where('id', '=', id).executeTakeFirst();
+        return { status: exists ? 'busy' : 'missing' };
+      }
+      await trx.deleteFrom('file_steps').where('file_id', '=', id).execute();
+      return { status: 'deleted', file: fileFromRow(row, steps) };
     });
   }
 

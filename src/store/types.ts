@@ -109,6 +109,9 @@ export type OutboxPlanner = (file: FileRecord) => Promise<readonly OutboxEntry[]
 /** A file moved to its final status, with the outbox rows created with it (they need delivery jobs). */
 export type SettledFile = FileRecord & { readonly notifications: readonly NotificationRecord[] };
 
+/** What deleteFile did: the record as it was (its blob keys, to remove), or why nothing was deleted. */
+export type DeleteFileOutcome = { readonly status: 'deleted'; readonly file: FileRecord } | { readonly status: 'busy' } | { readonly status: 'missing' };
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres' | 'mongodb';
   /** Owners, their channels and quota state. */
@@ -143,8 +146,9 @@ export interface Store {
    */
   startProcessing(id: string, contentType: string, steps: ReadonlyArray<{ name: StepName; status: 'pending' | 'skipped' }>): Promise<boolean>;
   /**
-   * completed|failed|uploaded → uploaded, clearing error/result/steps, for a reprocess.
-   * Returns false if the file is missing or currently `processing`.
+   * completed|failed → uploaded, clearing error/result/steps, for a reprocess: one conditional
+   * update, so of concurrent callers exactly one gets true. Returns false if the file is missing,
+   * `processing`, or already `uploaded` (queued: a second claim would start a second run).
    */
   resetForReprocess(id: string): Promise<boolean>;
   /** resetForReprocess for many files in one statement per call; returns the ids that were reset. */
@@ -182,4 +186,10 @@ export interface Store {
    * unless the file is `failed` and this step is `failed`.
    */
   reopenStep(id: string, step: StepName): Promise<boolean>;
+  /**
+   * Remove a file's record and its steps in one conditional statement (its usage drops with it).
+   * A `processing` file is refused (`busy`) unless `force`. The blobs are the caller's to remove,
+   * from the returned record.
+   */
+  deleteFile(id: string, options?: { readonly force?: boolean }): Promise<DeleteFileOutcome>;
 }

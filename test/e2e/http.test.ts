@@ -85,8 +85,11 @@ describe('HTTP API (api role, SQLite)', () => {
     assert.equal((await fetch(`${svc.url}/api/v1/files?status=bogus`, { headers: auth })).status, 400);
   });
 
-  test('reprocess is 202, and 409 while the file is processing', async () => {
+  test('reprocess is 409 while the file is queued, 202 once it has failed, and 409 while it is processing', async () => {
     const up = await upload(svc.url, Buffer.from('abc'), 'a.txt', { token: TOKEN });
+    const queued = await fetch(`${svc.url}/api/v1/files/${up.body.id}/reprocess`, { method: 'POST', headers: auth });
+    assert.equal(queued.status, 409);
+    assert.ok(await svc.store.failFile(up.body.id, 'test: failed'));
     const again = await fetch(`${svc.url}/api/v1/files/${up.body.id}/reprocess`, { method: 'POST', headers: auth });
     assert.equal(again.status, 202);
     assert.ok(await svc.store.startProcessing(up.body.id, 'text/plain', [{ name: 'analyze', status: 'pending' }]));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -54,4 +54,10 @@ export function tempMongoUrl(): string {
   const url = new URL(TEST_MONGODB_URL);
   url.pathname = `/${randomName('ns_test')}`;
   return url.toString();
+}
+/** Every file under dir, recursively (blob directories, `.part` leftovers included). */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(join(e.parentPath, e.name));
+  return out;
 }

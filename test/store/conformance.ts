@@ -163,14 +163,46 @@ export function runStoreConformance(name: string, make: () => Promise<StoreHarne
       assert.equal(reset.startedAt, null);
       assert.equal(reset.completedAt, null);
       assert.deepEqual(reset.steps, []);
-      // A reset file can be reset again and processed again from scratch.
-      assert.equal(await store.resetForReprocess(f.id), true);
+      // A reset file is queued: resetting it again is refused (it would start a second run).
+      assert.equal(await store.resetForReprocess(f.id), false);
       assert.equal(await store.startProcessing(f.id, 'image/png', [{ name: 'analyze', status: 'pending' }]), true);
       assert.deepEqual(
         (await store.getFile(f.id))?.steps.map((s) => [s.name, s.attempts]),
         [['analyze', 0]],
       );
       assert.equal(await store.resetForReprocess(randomUUID()), false);
+    });
+
+    test('of concurrent resetForReprocess calls on one finished file exactly one wins', async () => {
+      const f = await processingFile([{ name: 'analyze', status: 'pending' }]);
+      await store.startStep(f.id, 'analyze');
+      await store.finishStep(f.id, 'analyze', { status: 'completed', durationMs: 1, result: {} });
+      assert.equal((await store.finalizeFile(f.id))?.status, 'completed');
+      const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).resetForReprocess(f.id)));
+      assert.equal(claims.filter(Boolean).length, 1);
+      assert.equal((await store.getFile(f.id))?.status, 'uploaded');
+    });
+
+    test('deleteFile removes the record and its steps, refuses a processing file unless forced, and drops usage', async () => {
+      const done = await processingFile([{ name: 'thumbnail', status: 'pending' }], { owner: 'deleter', size: 700 });
+      await store.startStep(done.id, 'thumbnail');
+      await store.finishStep(done.id, 'thumbnail', { status: 'completed', durationMs: 1, result: { thumbnailKey: `thumbnails/${done.id}.webp` } });
+      await store.finalizeFile(done.id);
+      const busy = await processingFile([{ name: 'analyze', status: 'pending' }], { owner: 'deleter', size: 300 });
+      assert.equal(await store.reports.usageOf('deleter'), 1000);
+
+      const gone = await store.deleteFile(done.id);
+      assert.equal(gone.status, 'deleted');
+      assert.equal(gone.status === 'deleted' && gone.file.steps[0]?.result?.thumbnailKey, `thumbnails/${done.id}.webp`);
+      assert.equal(await store.getFile(done.id), null);
+      assert.equal(await store.reports.usageOf('deleter'), 300);
+      assert.deepEqual(await store.deleteFile(done.id), { status: 'missing' });
+
+      assert.deepEqual(await store.deleteFile(busy.id), { status: 'busy' });
+      assert.equal((await store.getFile(busy.id))?.status, 'processing');
+      assert.equal((await other.deleteFile(busy.id, { force: true })).status, 'deleted');
+      assert.equal(await store.getFile(busy.id), null);
+      assert.equal(await store.reports.usageOf('deleter'), 0);
     });
 
     test('steps count attempts, heartbeat, keep a retry error, and store results as objects', async () => {
