@@ -46,5 +46,11 @@ const runAsync = (files, extra = []) =>
     if (files.length === 0) return resolve(0);
     spawn(process.execPath, [...args, ...extra, ...files], { stdio: 'inherit', env }).on('exit', (code) => resolve(code ?? 1));
   });
-const statuses = await Promise.all([runAsync(slow, ['--test-timeout=600000']), runAsync(collect(root).filter((f) => !slow.includes(f)), ['--test-concurrency=2'])]);
+const statuses = await Promise.all([
+  runAsync(slow, ['--test-timeout=600000']),
+  runAsync(
+    collect(root).filter((f) => !slow.includes(f)),
+    ['--test-concurrency=2'],
+  ),
+]);
 process.exit(statuses.find((s) => s !== 0) ?? 0);

@@ -24,8 +24,7 @@ export interface BulkJobRepository {
 
 const hasBulk = (r: JobRepository): r is JobRepository & BulkJobRepository => typeof (r as Partial<BulkJobRepository>).insertJobs === 'function';
 
-const isMongo = (r: JobRepository): r is JobRepository & MongoJobRepository =>
-  typeof (r as Partial<MongoJobRepository>).collection?.insertMany === 'function';
+const isMongo = (r: JobRepository): r is JobRepository & MongoJobRepository => typeof (r as Partial<MongoJobRepository>).collection?.insertMany === 'function';
 
 /** The bulk path of a backend's repository: its own insertJobs, or insertMany on the official MongoDB one. */
 export function bulkRepository(repository: JobRepository): BulkJobRepository {
