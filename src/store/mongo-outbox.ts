@@ -5,6 +5,7 @@ import { encodeCursor, parseListQuery } from './cursor.js';
 import { isDuplicateKey } from './mongo-owners.js';
 import { DIGEST_MAX_ROUNDS, digestGeneration } from './outbox-keys.js';
 import type { NewNotification, NotificationQuery, NotificationRecord, NotificationStatus, OutboxEntry, OutboxRepo } from './outbox-types.js';
+import { writeEntries } from './outbox-write.js';
 
 interface NotificationDoc {
   _id: string;
@@ -226,12 +227,7 @@ export class MongoOutbox implements OutboxRepo {
   }
 
   async write(entries: readonly OutboxEntry[]): Promise<NotificationRecord[]> {
-    const created: NotificationRecord[] = [];
-    for (const e of entries) {
-      const r = e.kind === 'row' ? await this.insert(e.row) : await this.appendToDigest(e.digestKey, e.item, e.create);
-      if (r.created) created.push(r.record);
-    }
-    return created;
+    return writeEntries(this, entries);
   }
 
   async wake(channel: string, now: Date, limit: number): Promise<NotificationRecord[]> {

@@ -4,6 +4,7 @@ import { ErrorCodes, NightshiftError } from '../errors.js';
 import { encodeCursor, parseListQuery } from './cursor.js';
 import { DIGEST_MAX_ROUNDS, digestGeneration } from './outbox-keys.js';
 import type { NewNotification, NotificationQuery, NotificationRecord, OutboxEntry, OutboxRepo } from './outbox-types.js';
+import { writeEntries } from './outbox-write.js';
 import { toDate, toDateOrNull, toJsonObject, toNumber } from './rows.js';
 import type { SqlKind } from './schema.js';
 import type { Database, NotificationsTable } from './schema.js';
@@ -207,12 +208,7 @@ export class SqlOutbox implements OutboxRepo {
   }
 
   async write(entries: readonly OutboxEntry[]): Promise<NotificationRecord[]> {
-    const created: NotificationRecord[] = [];
-    for (const e of entries) {
-      const r = e.kind === 'row' ? await this.insert(e.row) : await this.appendToDigest(e.digestKey, e.item, e.create);
-      if (r.created) created.push(r.record);
-    }
-    return created;
+    return writeEntries(this, entries);
   }
 
   async wake(channel: string, now: Date, limit: number): Promise<NotificationRecord[]> {

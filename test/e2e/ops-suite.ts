@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { textImage } from '../helpers/images.js';
 import { type ApiFile, getFile, upload } from '../helpers/service.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 
@@ -29,16 +30,6 @@ interface WorkerView {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /**
  * As an operator would: two `--role worker` processes and one `--role api` process spawned

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { createTempDir, createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { getFile, upload } from '../helpers/service.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,16 +27,6 @@ function spawnService(env: Record<string, string>): Proc {
   child.stdout.on('data', (d: Buffer) => (proc.output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (proc.output += d.toString()));
   return proc;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 async function started(p: Proc): Promise<string> {
