@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController, type RouteOptions } from 'fastify';
 
@@ -77,9 +79,12 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   const idle = bodyIdleTimeout(config.httpIdleTimeoutMs);
   app.addHook('onRequest', idle.onRequest);
   app.addHook('preHandler', idle.preHandler);
-  app.setErrorHandler((err: FastifyError | NightshiftError, request, reply) => {
-    // An upload refused mid-body leaves the rest unread on the socket: close it, or the next
-    // request on this keep-alive connection waits behind bytes nobody reads.
+  app.setErrorHandler(async (err: FastifyError | NightshiftError, request, reply) => {
+    // An upload refused mid-body leaves the rest unread on the socket. A small rest is read and
+    // dropped first, so the client (still writing) gets the answer rather than a broken pipe;
+    // a large or endless one is not read: the connection closes, or the next request on it
+    // would wait behind bytes nobody reads.
+    if (!request.raw.complete) await drainSmallBody(request.raw, Number(request.headers['content-length']));
     if (!request.raw.complete) void reply.header('Connection', 'close');
     // A client's mistake answers as it is; a full disk or an unreachable store is a fault of a
     // dependency (507 / 503 + Retry-After, logged once per outage by the monitor), not a 500.
@@ -165,6 +170,24 @@ export async function closeHttp(app: FastifyInstance, graceMs = HTTP_CLOSE_GRACE
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The largest unread request body an error answer waits for (read and dropped), and for how long. */
+const DRAIN_MAX_BYTES = 1024 * 1024;
+const DRAIN_MAX_MS = 2_000;
+
+function drainSmallBody(raw: IncomingMessage, contentLength: number): Promise<void> {
+  if (!Number.isFinite(contentLength) || contentLength > DRAIN_MAX_BYTES || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      raw.off('end', done).off('close', done).off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, DRAIN_MAX_MS);
+    raw.on('end', done).on('close', done).on('error', done);
+    raw.resume();
+  });
 }
 
 /**
