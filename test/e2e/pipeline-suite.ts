@@ -155,7 +155,8 @@ export function pipelineSuite(name: string, makeEnv: () => Promise<{ env: Record
       assert.equal(file.steps.thumbnail?.status, 'completed');
       const after = stepPoolStats().ocr;
       assert.ok(after, 'the ocr pool ran');
-      assert.equal(after.terminated - (before?.terminated ?? 0), 3);
+      // At least its three attempts: a page beside it may also reach the 4 s limit on a loaded machine (and is retried).
+      assert.ok(after.terminated - (before?.terminated ?? 0) >= 3, JSON.stringify(after));
       assert.ok(after.workersStarted - (before?.workersStarted ?? 0) >= 3, `each attempt on its own worker: ${JSON.stringify(after)}`);
       for (const id of pages) {
         const page = await waitForFinal(svc.url, id, 120_000);
