@@ -8,7 +8,7 @@ import { LINE_CONFIG_KEYS, type LineConfig, lineConfigFromEnv } from './lib/line
 import { withFetchDeadline } from './lib/line-fetch.js';
 import { LINE_LIMITS, renderLineMessage, truncate } from './lib/line-render.js';
 import { lineLinkRoutes, lineWebhookRoutes } from './lib/line-routes.js';
-import { type LineSignatureCheck, startLineSignatureCheck, verifyLineSignature } from './lib/line-signature.js';
+import { type LineSignatureCheck, startLineSignatureCheck } from './lib/line-signature.js';
 
 export type { LineConfig } from './lib/line-config.js';
 export { lineConfigFromEnv } from './lib/line-config.js';
@@ -36,11 +36,6 @@ export interface LineClient {
 
 /** The notifier the core registers, plus `reply` for the webhook's account-link confirmation. */
 export interface LineNotifier extends Notifier, Omit<LineClient, 'close'> {
-  /**
-   * Check a webhook's X-Line-Signature against the raw body with this channel's secret. False
-   * when no LINE_CHANNEL_SECRET is configured (then no webhook is accepted).
-   */
-  verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): boolean;
   /**
    * Start checking a webhook's X-Line-Signature before its body is read (fed chunk by chunk).
    * Undefined when the header is not a well-formed signature or no LINE_CHANNEL_SECRET is set.
@@ -119,7 +114,6 @@ export function createLineNotifier(config: LineConfig, deps: { readonly log: Log
       guarded('push', { messageId: message.id, event: message.event, recipient }, (s) => client.push(message, recipient, s), signal),
     push: (message, to, signal) => guarded('push', { messageId: message.id, event: message.event, recipient: to }, (s) => client.push(message, to, s), signal),
     reply: (replyToken, text, signal) => guarded('reply', {}, (s) => client.reply(replyToken, text, s), signal),
-    verifyWebhook: (rawBody, signatureHeader) => config.channelSecret !== undefined && verifyLineSignature(rawBody, signatureHeader, config.channelSecret),
     startWebhookCheck: (signatureHeader) => startLineSignatureCheck(signatureHeader, config.channelSecret),
     async close() {
       if (closed) return;

@@ -35,6 +35,8 @@ export const linkPaths = {
   original: (fileId: string): string => `${filePath(fileId)}/original`,
   /** The file's page in the console (`GET /files/:id`). */
   page: (fileId: string): string => `/files/${encodeURIComponent(fileId)}`,
+  /** The thumbnail as the console's page shows it (`GET /files/:id/thumbnail`). */
+  pageThumbnail: (fileId: string): string => `/files/${encodeURIComponent(fileId)}/thumbnail`,
   /** The daily summary's chart (`GET /api/v1/summaries/:owner/chart.png?date=`); null owner: all owners. */
   chart: (owner: string | null, date: string): string =>
     `/api/v1/summaries/${encodeURIComponent(owner ?? ALL_OWNERS)}/chart.png?date=${encodeURIComponent(date)}`,

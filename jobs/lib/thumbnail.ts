@@ -2,11 +2,6 @@ import { raceAbort } from '../../src/abort.js';
 import type { ImageLimits } from './image.js';
 import { checkImage, imageError, openImage } from './image.js';
 
-/** Blob key of a file's thumbnail. */
-export function thumbnailKey(fileId: string): string {
-  return `thumbnails/${fileId}.webp`;
-}
-
 export interface ThumbnailOptions extends ImageLimits {
   /** Longest side of the box the thumbnail fits inside, px (default 300). */
   readonly size?: number;

@@ -1,4 +1,5 @@
 import { formatBytes, formatMs } from '../format.js';
+import { linkPaths } from '../links.js';
 import { fileResult } from '../pipeline/result.js';
 import type { FileRecord } from '../store/types.js';
 import type { ConsoleDeps } from './deps.js';
@@ -66,7 +67,7 @@ function results(file: FileRecord, thumbnailUrl: string | null): Html {
 export async function filePage(deps: ConsoleDeps, file: FileRecord, session: ConsoleSession | null): Promise<PageView> {
   const sent = await deps.store.outbox.list({ owner: file.owner ?? undefined, limit: 200 });
   const about = sent.items.filter((n) => n.key.includes(file.id));
-  const thumbnailUrl = session ? `/files/${encodeURIComponent(file.id)}/thumbnail` : deps.links.sign(`/files/${file.id}/thumbnail`);
+  const thumbnailUrl = session ? linkPaths.pageThumbnail(file.id) : deps.links.sign(linkPaths.pageThumbnail(file.id));
   const steps = file.steps.map((s) => ({ cells: [s.name, badge(s.status), s.attempts, formatMs(s.durationMs), s.error ?? ''], data: { step: s.name } }));
   const notes = about.map((n) => ({
     cells: [session ? html`<a href="/notifications/${n.id}">${n.event}</a>` : n.event, n.channel, badge(n.status), when(n.sentAt ?? n.updatedAt)],
@@ -76,7 +77,7 @@ export async function filePage(deps: ConsoleDeps, file: FileRecord, session: Con
         ${action(session, `/files/${encodeURIComponent(file.id)}/reprocess`, 'Reprocess this file')}<a href="/files">← all files</a>
       </div>`
     : html`<p class="notice" role="status">
-        Read-only view through a signed link. <a href="/sign-in?next=${encodeURIComponent(`/files/${file.id}`)}">Sign in</a> to act on it.
+        Read-only view through a signed link. <a href="/sign-in?next=${encodeURIComponent(linkPaths.page(file.id))}">Sign in</a> to act on it.
       </p>`;
   const live = html`<section class="card" aria-labelledby="about-h">
       <h2 id="about-h">${file.filename} ${badge(file.status)}</h2>

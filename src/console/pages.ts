@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { notFound, parse } from '../http/validate.js';
+import { verifyRequestUrl } from '../links.js';
 import { stepResult } from '../pipeline/result.js';
 import type { ConsoleDeps } from './deps.js';
 import { failuresPage } from './failures.js';
@@ -42,8 +43,8 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   page('/workers', (_request, session) => workersPage(deps, session));
 
   /** A signed link (?exp&sig) opens the page read-only; a bad one is refused, even with a session. */
-  const linkCheck = (path: string, request: FastifyRequest, reply: FastifyReply): 'signed' | 'absent' | FastifyReply => {
-    const check = deps.links.verify(path, request.query as { exp?: unknown; sig?: unknown });
+  const linkCheck = (request: FastifyRequest, reply: FastifyReply): 'signed' | 'absent' | FastifyReply => {
+    const check = verifyRequestUrl(deps.links, request.url);
     if (check.ok) return 'signed';
     if (check.reason === 'absent') return 'absent';
     return reply
@@ -62,7 +63,7 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
 
   app.get('/files/:id', async (request, reply) => {
     const { id } = parse(Id, request.params);
-    const link = linkCheck(`/files/${id}`, request, reply);
+    const link = linkCheck(request, reply);
     if (typeof link !== 'string') return link;
     const found = deps.sessions.of(request);
     const session = link === 'signed' ? found : sessionOrSignIn(deps, request, reply);
@@ -74,7 +75,7 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
 
   app.get('/files/:id/thumbnail', async (request, reply) => {
     const { id } = parse(Id, request.params);
-    const link = linkCheck(`/files/${id}/thumbnail`, request, reply);
+    const link = linkCheck(request, reply);
     if (typeof link !== 'string') return link;
     if (link === 'absent') {
       const session = sessionOrSignIn(deps, request, reply);

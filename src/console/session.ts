@@ -1,6 +1,8 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { same } from '../http/auth.js';
 
 /** The console's session cookie: `<expiry ms>.<nonce>`, signed by @fastify/cookie. */
 export const SESSION_COOKIE = 'nightshift_session';
@@ -12,12 +14,6 @@ export interface ConsoleSession {
   readonly csrf: string;
   /** False when the console opens without a token (no API_TOKEN, loopback only). */
   readonly signedIn: boolean;
-}
-
-function equal(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
@@ -39,7 +35,7 @@ export function createSessions(apiToken: string | undefined) {
     required: apiToken !== undefined,
     /** Whether the password typed at sign-in is the API token. */
     checkToken(typed: string): boolean {
-      return apiToken !== undefined && equal(typed, apiToken);
+      return apiToken !== undefined && same(typed, apiToken);
     },
     /** The request's session: from its cookie, or the open one without API_TOKEN; null when signed out. */
     of(request: FastifyRequest): ConsoleSession | null {
@@ -79,7 +75,7 @@ export function createSessions(apiToken: string | undefined) {
     csrfOk(request: FastifyRequest, session: ConsoleSession): boolean {
       const body = request.body as Record<string, unknown> | undefined;
       const sent = typeof body?._csrf === 'string' ? body._csrf : request.headers['x-csrf-token'];
-      return typeof sent === 'string' && equal(sent, session.csrf);
+      return typeof sent === 'string' && same(sent, session.csrf);
     },
   };
 }

@@ -5,7 +5,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, NightshiftError } from '../errors.js';
 import { type LinkSigner, signedParts, verifyRequestUrl } from '../links.js';
 
-function same(a: string, b: string): boolean {
+/** Compare two secrets in constant time. */
+export function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

@@ -16,12 +16,7 @@ import Tinypool from 'tinypool';
 import { defaults } from '../../config/defaults.js';
 import { abortReason } from '../abort.js';
 import { ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
-import type { TaskAnswer } from './worker.js';
-
-/** Atomics.waitAsync (Node 16+, ES2024): not in this project's TypeScript lib. */
-interface AtomicsWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}
+import type { AtomicsWaitAsync, TaskAnswer } from './worker.js';
 
 export interface PoolOptions {
   /** The step the pool serves: errors name its knobs, JOB_<NAME>_…. */

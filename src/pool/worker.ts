@@ -62,7 +62,7 @@ export interface SoftAbortable {
 }
 
 /** Atomics.waitAsync (Node 16+, ES2024): not in this project's TypeScript lib. */
-interface AtomicsWaitAsync {
+export interface AtomicsWaitAsync {
   waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
