@@ -1,6 +1,7 @@
 /**
  * What the API and the machine see while the pipeline works, through the whole service on
- * SQLite, every figure beside a baseline measured in the same run:
+ * SQLite (`nightshift start` in a process of its own: the bench's uploads and polling are
+ * clients, not the service's work), every figure beside a baseline measured in the same run:
  * - `/healthz` round trip idle, then while the 24-image mix (12 ~1 MP photos, 12 text pages)
  *   is processed (p50 / p99 / max);
  * - one warm photo and one warm text page, upload → completed;
@@ -8,17 +9,17 @@
  * - a hostile file (a 9000×9000 page of dense text) under JOB_OCR_TIMEOUT_MS: when it ends,
  *   whether the process CPU is back to idle within a second, and whether other files complete.
  *
- *   node dist/bench/isolation.js            (BENCH_DRAIN_WAIT_S=60, BENCH_MIX=24, BENCH_HOSTILE=1)
+ *   node dist/bench/isolation.js            (BENCH_DRAIN_WAIT_S=60, BENCH_MIX=24, BENCH_HOSTILE=1,
+ *                                            BENCH_LIMIT=1: measure the machine limit, BENCH_SERVICE_ENV={})
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { photoLike, textImage } from '../test/fixtures/images.js';
-import { cpuShare } from '../test/helpers/cpu.js';
 import { createTempDir } from '../test/helpers/env.js';
-import { getFile, startTestService, upload, waitForFinal } from '../test/helpers/service.js';
+import { getFile, upload, waitForFinal } from '../test/helpers/service.js';
 import { hostilePage, invoicePage } from './images.js';
+import { type ServiceProcess, startServiceProcess } from './service-process.js';
 
 const MIX = Number(process.env.BENCH_MIX ?? 24);
 const DRAIN_WAIT_S = Number(process.env.BENCH_DRAIN_WAIT_S ?? 60);
@@ -36,22 +37,28 @@ const summary = (v: number[]) => ({ n: v.length, p50: pct(v, 50), p99: pct(v, 99
  * or a kubelet would): the bench's own uploads and polling run on the service's event loop and
  * would otherwise be timed with it. Returns the round trips, ms.
  */
-function probeHealth(url: string, everyMs = 20): { stop(): Promise<number[]> } {
+function probeHealth(url: string, everyMs = 20): { stop(): Promise<{ times: number[]; cpuS: number }> } {
+  // node:http on a kept-alive connection, as a load balancer's health check would: fetch()
+  // cost this probe ~1 ms of CPU a request, 11 % of a core taken from the machine it measures.
   const script = `
+    const http = require('node:http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () => new Promise((resolve, reject) => {
+      http.get(${JSON.stringify(`${url}/healthz`)}, { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+    });
     const times = [];
     let running = true;
     process.stdin.on('data', () => { running = false; });
     (async () => {
-      // A fresh process's first requests load fetch itself: not the service's time.
-      for (let i = 0; i < 5; i++) await (await fetch(${JSON.stringify(`${url}/healthz`)})).arrayBuffer();
+      for (let i = 0; i < 5; i++) await get();
       while (running) {
         const t = performance.now();
-        const res = await fetch(${JSON.stringify(`${url}/healthz`)});
-        await res.arrayBuffer();
+        await get();
         times.push(performance.now() - t);
         await new Promise((r) => setTimeout(r, ${everyMs}));
       }
-      process.stdout.write(JSON.stringify(times));
+      const cpu = process.cpuUsage();
+      process.stdout.write(JSON.stringify({ times, cpuS: (cpu.user + cpu.system) / 1e6 }));
       process.exit(0);
     })();`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -62,19 +69,32 @@ function probeHealth(url: string, everyMs = 20): { stop(): Promise<number[]> } {
     async stop() {
       child.stdin.write('stop\n');
       await exited;
-      return JSON.parse(out) as number[];
+      return JSON.parse(out) as { times: number[]; cpuS: number };
     },
   };
 }
 
-/** Sample process RSS every 100 ms; returns the peak seen. */
-function sampleRss(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
+/**
+ * Sample the service's RSS every 100 ms, and the cores it kept busy in each half second
+ * (every thread): where the mix leaves cores idle. Returns the peak RSS and the timeline.
+ */
+function sampleService(svc: ServiceProcess): { stop(): { peak: number; busy: number[] } } {
+  let peak = svc.rss();
+  const busy: number[] = [];
+  let last = svc.cpuS();
+  let ticks = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, svc.rss());
+    if (++ticks % 5 === 0) {
+      const now = svc.cpuS();
+      busy.push(Math.round(((now - last) / 0.5) * 10) / 10);
+      last = now;
+    }
+  }, 100);
   return {
     stop() {
       clearInterval(timer);
-      return peak;
+      return { peak, busy };
     },
   };
 }
@@ -105,7 +125,7 @@ async function main(): Promise<void> {
   const pages = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => invoicePage(i + 10)));
 
   // The machine's limit for this mix, measured per step in this run (the step API of this tree).
-  if (process.env.BENCH_ONLY_HOSTILE !== '1')
+  if (process.env.BENCH_ONLY_HOSTILE !== '1' && process.env.BENCH_LIMIT !== '0')
     try {
       const { measureStepCpu } = await import('./step-cpu.js');
       const cpu = await measureStepCpu(photos.slice(0, 4), pages.slice(0, 4));
@@ -116,15 +136,17 @@ async function main(): Promise<void> {
     }
 
   const tmp = await createTempDir('ns-iso-');
-  const svc = await startTestService({ DATA_DIR: tmp.dir, POLL_INTERVAL_MS: '1000' });
+  // BENCH_SERVICE_ENV='{"JOB_OCR_CONCURRENCY":"1"}': the service's settings to compare.
+  const extra = JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, string>;
+  const svc = await startServiceProcess({ DATA_DIR: tmp.dir, POLL_INTERVAL_MS: '1000', ...extra });
   try {
     if (process.env.BENCH_ONLY_HOSTILE === '1') throw new SkipMix();
     await new Promise((r) => setTimeout(r, 2_000));
-    const idleRss = process.memoryUsage.rss();
+    const idleRss = svc.rss();
     const idleProbe = probeHealth(svc.url);
     await new Promise((r) => setTimeout(r, 4_000));
-    const idle = summary(await idleProbe.stop());
-    console.log(`idle RSS after start: ${mb(idleRss)} MB`);
+    const idle = summary((await idleProbe.stop()).times);
+    console.log(`idle RSS of the service 2 s after ready: ${mb(idleRss)} MB`);
     console.log(`/healthz idle:        ${JSON.stringify(idle)} ms`);
 
     // Warm: models and OCR workers load on first use.
@@ -140,11 +162,14 @@ async function main(): Promise<void> {
     console.log(`one warm text page:                 median ${pct(pageMs, 50)} ms (${pageMs.join(', ')})`);
 
     const mix = photos.flatMap((p, i) => [p, pages[i]!]);
-    const rss = sampleRss();
+    const rss = sampleService(svc);
     const probe = probeHealth(svc.url);
-    // The service's own event loop, beside the round trips a client sees.
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
+    // The service's own event loop, beside the round trips a client sees: prom-client's
+    // monitor (10 ms resolution), reset by each scrape, so this one starts its window.
+    await svc.metric('nodejs_eventloop_lag_max_seconds');
+    const cpu0 = svc.cpuS();
+    const own0 = process.cpuUsage();
+    const main0 = svc.mainThreadCpuS();
     const started = performance.now();
     const ids = [];
     for (const [i, bytes] of mix.entries()) ids.push((await upload(svc.url, bytes, `mix-${i}.${i % 2 ? 'png' : 'jpg'}`)).body.id);
@@ -154,20 +179,30 @@ async function main(): Promise<void> {
       if (f.status !== 'completed') failed.push(`${id}: ${f.error}`);
     }
     const ms = performance.now() - started;
-    const busy = summary(await probe.stop());
-    loop.disable();
-    const ms1 = (ns: number) => Math.round(ns / 1e5) / 10;
-    const peak = rss.stop();
+    const cpuS = svc.cpuS() - cpu0;
+    const mainS = svc.mainThreadCpuS() - main0;
+    const ownCpu = process.cpuUsage(own0);
+    const probed = await probe.stop();
+    const busy = summary(probed.times);
+    const lagText = await (await fetch(`${svc.url}/metrics`)).text();
+    const lag = (q: string) => Math.round(Number(new RegExp(`^nodejs_eventloop_lag_${q}_seconds (\\S+)`, 'm').exec(lagText)?.[1]) * 10_000) / 10;
+    const { peak, busy: timeline } = rss.stop();
     const rate = mix.length / (ms / 1000);
     console.log(
       `mix of ${mix.length}: ${rate.toFixed(2)} images/s (${Math.round(ms)} ms)${limit ? `, ${(rate / limit).toFixed(2)} × the machine limit` : ''}${failed.length ? `, FAILED ${failed.join('; ')}` : ''}`,
     );
+    console.log(
+      `CPU during mix: ${cpuS.toFixed(1)} CPU-s over ${(ms / 1000).toFixed(1)} s = ${(cpuS / (ms / 1000)).toFixed(2)} of ${availableParallelism()} cores busy; main thread ${mainS.toFixed(1)} CPU-s (${((mainS / (ms / 1000)) * 100).toFixed(0)} % of a core)`,
+    );
+    console.log(
+      `  beside it, the clients: this bench's uploads and polling ${((ownCpu.user + ownCpu.system) / 1e6).toFixed(1)} CPU-s, the /healthz probe ${probed.cpuS.toFixed(1)} CPU-s (its whole life)`,
+    );
+    console.log(`cores busy per 0.5 s: ${timeline.join(' ')}`);
     console.log(`/healthz during mix:  ${JSON.stringify(busy)} ms  (p99 ${(busy.p99 / Math.max(0.1, idle.p99)).toFixed(1)}× idle)`);
-    console.log(`event loop delay during mix: p50 ${ms1(loop.percentile(50))} / p99 ${ms1(loop.percentile(99))} / max ${ms1(loop.max)} ms`);
+    console.log(`service event loop delay during mix (10 ms timer included): p50 ${lag('p50')} / p99 ${lag('p99')} / max ${lag('max')} ms`);
     console.log(`peak RSS during mix:  ${mb(peak)} MB`);
     await new Promise((r) => setTimeout(r, DRAIN_WAIT_S * 1000));
-    global.gc?.();
-    console.log(`RSS ${DRAIN_WAIT_S} s after drain:  ${mb(process.memoryUsage.rss())} MB`);
+    console.log(`RSS ${DRAIN_WAIT_S} s after drain:  ${mb(svc.rss())} MB`);
   } catch (err) {
     if (!(err instanceof SkipMix)) throw err;
   } finally {
@@ -177,12 +212,12 @@ async function main(): Promise<void> {
 
   if (!HOSTILE) return;
   const tmp2 = await createTempDir('ns-iso-');
-  const svc2 = await startTestService({ DATA_DIR: tmp2.dir, POLL_INTERVAL_MS: '500', JOB_OCR_TIMEOUT_MS: '2000' });
+  const svc2 = await startServiceProcess({ DATA_DIR: tmp2.dir, POLL_INTERVAL_MS: '500', JOB_OCR_TIMEOUT_MS: '2000' });
   try {
     const hostile = await hostilePage();
     // Warm first, so the limit is not spent loading models.
     await oneFile(svc2.url, pages[0]!, 'warm.png');
-    const idleCpu = await cpuShare(1_000);
+    const idleCpu = await svc2.cpuShare(1_000);
     const capMs = Number(process.env.BENCH_HOSTILE_CAP_MS ?? 180_000);
     const waitOcrEnd = async (id: string) => {
       const t0 = performance.now();
@@ -199,7 +234,7 @@ async function main(): Promise<void> {
     const bad = await upload(svc2.url, hostile, 'hostile.png');
     const alone = await waitOcrEnd(bad.body.id);
     const after = [];
-    for (let i = 0; i < 4; i++) after.push(Math.round((await cpuShare(250)) * 100) / 100);
+    for (let i = 0; i < 4; i++) after.push(Math.round((await svc2.cpuShare(250)) * 100) / 100);
     console.log(
       `hostile 9000×9000 text page, JOB_OCR_TIMEOUT_MS=2000: first attempt ended ${alone.firstEnd ?? '-'} ms after upload; ocr ${alone.f.steps.ocr?.status} after ${alone.ms} ms, ${alone.f.steps.ocr?.attempts} attempts (${alone.f.steps.ocr?.error ?? alone.f.error}); file ${alone.f.status}`,
     );

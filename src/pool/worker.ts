@@ -15,7 +15,7 @@ import { type ErrorCode, ErrorCodes, NightshiftError, PermanentError } from '../
  * infers and recognises, the event loop (HTTP, the engine's locks, heartbeats) still runs the
  * moment it has something to do. Threads a worker starts (tesseract's) inherit it.
  */
-const WORKER_NICE = 10;
+const WORKER_NICE = 19;
 
 function lowerPriority(): void {
   if (isMainThread) return;
