@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     const idleProbe = probeHealth(svc.url);
     await new Promise((r) => setTimeout(r, 4_000));
     const idle = summary((await idleProbe.stop()).times);
-    console.log(`idle RSS of the service 2 s after ready: ${mb(idleRss)} MB`);
+    console.log(`idle RSS of the service 2 s after ready: ${mb(idleRss)} MiB`);
     console.log(`/healthz idle:        ${JSON.stringify(idle)} ms`);
 
     // Warm: models and OCR workers load on first use.
@@ -200,9 +200,9 @@ async function main(): Promise<void> {
     console.log(`cores busy per 0.5 s: ${timeline.join(' ')}`);
     console.log(`/healthz during mix:  ${JSON.stringify(busy)} ms  (p99 ${(busy.p99 / Math.max(0.1, idle.p99)).toFixed(1)}× idle)`);
     console.log(`service event loop delay during mix (10 ms timer included): p50 ${lag('p50')} / p99 ${lag('p99')} / max ${lag('max')} ms`);
-    console.log(`peak RSS during mix:  ${mb(peak)} MB`);
+    console.log(`peak RSS during mix:  ${mb(peak)} MiB`);
     await new Promise((r) => setTimeout(r, DRAIN_WAIT_S * 1000));
-    console.log(`RSS ${DRAIN_WAIT_S} s after drain:  ${mb(svc.rss())} MB`);
+    console.log(`RSS ${DRAIN_WAIT_S} s after drain:  ${mb(svc.rss())} MiB`);
   } catch (err) {
     if (!(err instanceof SkipMix)) throw err;
   } finally {

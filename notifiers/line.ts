@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
+
 import { messagingApi } from '@line/bot-sdk';
-import { Agent } from 'undici';
+import type * as Undici from 'undici';
 
 import type { Logger } from '../src/logger.js';
 import { defineNotifier, type Message, type Notifier, type SendResult } from '../src/notify/notifier.js';
@@ -49,6 +51,8 @@ export function createLineClient(config: LineConfig): LineClient {
   const api = new messagingApi.MessagingApiClient({ channelAccessToken: config.channelAccessToken, baseURL: config.apiBaseUrl });
   // Our own pool rather than the process-wide one, so close() can end every socket to LINE
   // (undici even opens a fresh idle connection after an aborted request).
+  // undici is loaded when LINE is configured, not by every process that lists the notifiers.
+  const { Agent } = createRequire(import.meta.url)('undici') as typeof Undici;
   const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
   const deadline = (signal: AbortSignal | undefined) => ({ timeoutMs: config.timeoutMs, signal, dispatcher: agent });
   const token = config.channelAccessToken;

@@ -1,4 +1,6 @@
-import { Agent, request } from 'undici';
+import { createRequire } from 'node:module';
+
+import type * as Undici from 'undici';
 import { z } from 'zod';
 
 import { BOOLEAN_HINT, ConfigError, type ConfigIssue, type ConfigKeyDoc, type Env, parseBoolean, zodIssues } from '../src/config/section.js';
@@ -220,6 +222,8 @@ const MAX_ANSWER_CHARS = 500;
 
 function createSlackNotifier(config: SlackConfig, log: Logger): Notifier {
   // Our own pool, so close() ends every kept-alive socket to Slack.
+  // undici is loaded when Slack is configured, not by every process that lists the notifiers.
+  const { Agent, request } = createRequire(import.meta.url)('undici') as typeof Undici;
   const agent = new Agent({ keepAliveTimeout: 4_000, connections: 8 });
   const closing = new AbortController();
   const slog = log.child({ notifier: 'slack' });

@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
+
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import { build as pretty } from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -60,6 +62,8 @@ export function createLogger(level: string, options: CreateLoggerOptions = {}): 
   const { format, destination, colorize, ...rest } = options;
   const base: LoggerOptions = { level, redact: { paths: REDACT, censor: '[redacted]' }, ...rest };
   if (wantsPretty(format)) {
+    // Only a pretty logger loads pino-pretty (a service logging JSON never needs it).
+    const { build: pretty } = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     const stream = pretty({
       colorize: colorize ?? process.stdout.isTTY === true,
       translateTime: 'SYS:HH:MM:ss.l',

@@ -1,5 +1,10 @@
-import { SingleBar } from 'cli-progress';
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+
+import type * as Progress from 'cli-progress';
+import type TableType from 'cli-table3';
+
+// Loaded when a command prints, not by `nightshift start` (which imports every command).
+const load = createRequire(import.meta.url);
 
 /** Options every verb accepts. */
 export interface OutputOptions {
@@ -20,6 +25,7 @@ const text = (v: Cell): string => (v === null || v === undefined ? '' : v instan
 
 /** A human table of rows under the given headings. */
 export function printTable(head: readonly string[], rows: ReadonlyArray<readonly Cell[]>): void {
+  const Table = load('cli-table3') as typeof TableType;
   const table = new Table({ head: [...head], style: { head: [], border: [] } });
   for (const r of rows) table.push(r.map(text));
   process.stdout.write(`${table.toString()}\n`);
@@ -38,6 +44,7 @@ export function ago(at: Date | null, now = new Date()): string {
  */
 export function progressBar(options: OutputOptions, label: string): { readonly update: (done: number, total: number) => void; readonly stop: () => void } {
   if (options.json) return { update: () => undefined, stop: () => undefined };
+  const { SingleBar } = load('cli-progress') as typeof Progress;
   const bar = new SingleBar({
     format: `${label} [{bar}] {value}/{total} {percentage}%`,
     stream: process.stderr,

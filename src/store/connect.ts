@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -15,7 +16,7 @@ import {
   type SqliteDialectConfig,
   SqliteDriver,
 } from 'kysely';
-import pg from 'pg';
+import type PgModule from 'pg';
 
 import type { Logger } from '../logger.js';
 import type { Database } from './schema.js';
@@ -132,6 +133,8 @@ export function openSqlite(path: string): Kysely<Database> {
  * each); the service passes its fault monitor, which says once that the store is down.
  */
 export function openPostgres(url: string, log: Logger, max = 10, onError?: (err: Error) => void): Kysely<Database> {
+  // Loaded when a PostgreSQL store is opened: the embedded default never needs the driver.
+  const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
   const pool = new pg.Pool({ connectionString: url, max });
   // An idle client losing its server emits on the pool; unhandled, that would kill the process.
   pool.on('error', onError ?? ((err) => log.warn({ err }, 'postgres idle client error')));

@@ -1,5 +1,3 @@
-import sharp from 'sharp';
-
 import { localHour } from '../timezone.js';
 import type { SummaryReport } from './report.js';
 
@@ -78,6 +76,9 @@ export function chartSvg(r: SummaryReport): string {
  * which dominated a 300-owner run (bench/housekeeping.ts).
  */
 export async function renderChartPng(r: SummaryReport): Promise<Buffer> {
+  // Loaded on the first chart: libvips would otherwise sit in every process's memory (~10 MB),
+  // although the image work itself runs in the step pools' workers.
+  const sharp = (await import('sharp')).default;
   return sharp(Buffer.from(chartSvg(r)), { density: 72 })
     .png({ compressionLevel: 6 })
     .toBuffer();
