@@ -112,8 +112,29 @@ async function oneFinal(url: string, id: string): Promise<{ ms: number; status: 
   return { ms: Math.round(performance.now() - t), status: f.status === 'failed' ? `failed (${f.error})` : f.status };
 }
 
-let limit: number | undefined;
 class SkipMix extends Error {}
+
+/**
+ * The machine's limit for this mix, measured per step with the step API of this tree: one image
+ * at a time on an idle machine, and with every core busy. Measured before the mix and again
+ * after it (this VM's speed drifts by ±15 % within minutes), so the mix's share is taken
+ * against the mean of the two.
+ */
+type Limits = { readonly alone: number; readonly busy: number };
+async function measureLimits(photos: Buffer[], pages: Buffer[], when: string): Promise<Limits | undefined> {
+  try {
+    const { measureStepCpu } = await import('./step-cpu.js');
+    const alone = await measureStepCpu(photos, pages);
+    const busy = await measureStepCpu(photos, pages, availableParallelism());
+    console.log(`CPU-s per image by step ${when}, one at a time: ${JSON.stringify(alone.perImage)}`);
+    console.log(`  with ${availableParallelism()} at once: ${JSON.stringify(busy.perImage)}`);
+    console.log(`  machine limit for the mix: ${alone.limitImagesPerSecond} images/s (one at a time), ${busy.limitImagesPerSecond} (every core busy)`);
+    return { alone: alone.limitImagesPerSecond, busy: busy.limitImagesPerSecond };
+  } catch (err) {
+    console.log(`per-step CPU not measured here (${(err as Error).message})`);
+    return undefined;
+  }
+}
 
 async function main(): Promise<void> {
   console.log(
@@ -124,16 +145,9 @@ async function main(): Promise<void> {
   const photos = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => photoLike(1155, 866, i + 10)));
   const pages = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => invoicePage(i + 10)));
 
-  // The machine's limit for this mix, measured per step in this run (the step API of this tree).
-  if (process.env.BENCH_ONLY_HOSTILE !== '1' && process.env.BENCH_LIMIT !== '0')
-    try {
-      const { measureStepCpu } = await import('./step-cpu.js');
-      const cpu = await measureStepCpu(photos.slice(0, 4), pages.slice(0, 4));
-      limit = cpu.limitImagesPerSecond;
-      console.log(`CPU-s per image by step: ${JSON.stringify(cpu.perImage)}; machine limit for the mix ${limit} images/s`);
-    } catch (err) {
-      console.log(`per-step CPU not measured here (${(err as Error).message})`);
-    }
+  const withLimits = process.env.BENCH_ONLY_HOSTILE !== '1' && process.env.BENCH_LIMIT !== '0';
+  const before = withLimits ? await measureLimits(photos.slice(0, 4), pages.slice(0, 4), 'before the mix') : undefined;
+  let rate: number | undefined;
 
   const tmp = await createTempDir('ns-iso-');
   // BENCH_SERVICE_ENV='{"JOB_OCR_CONCURRENCY":"1"}': the service's settings to compare.
@@ -187,10 +201,8 @@ async function main(): Promise<void> {
     const lagText = await (await fetch(`${svc.url}/metrics`)).text();
     const lag = (q: string) => Math.round(Number(new RegExp(`^nodejs_eventloop_lag_${q}_seconds (\\S+)`, 'm').exec(lagText)?.[1]) * 10_000) / 10;
     const { peak, busy: timeline } = rss.stop();
-    const rate = mix.length / (ms / 1000);
-    console.log(
-      `mix of ${mix.length}: ${rate.toFixed(2)} images/s (${Math.round(ms)} ms)${limit ? `, ${(rate / limit).toFixed(2)} × the machine limit` : ''}${failed.length ? `, FAILED ${failed.join('; ')}` : ''}`,
-    );
+    rate = mix.length / (ms / 1000);
+    console.log(`mix of ${mix.length}: ${rate.toFixed(2)} images/s (${Math.round(ms)} ms)${failed.length ? `, FAILED ${failed.join('; ')}` : ''}`);
     console.log(
       `CPU during mix: ${cpuS.toFixed(1)} CPU-s over ${(ms / 1000).toFixed(1)} s = ${(cpuS / (ms / 1000)).toFixed(2)} of ${availableParallelism()} cores busy; main thread ${mainS.toFixed(1)} CPU-s (${((mainS / (ms / 1000)) * 100).toFixed(0)} % of a core)`,
     );
@@ -208,6 +220,17 @@ async function main(): Promise<void> {
   } finally {
     await svc.stop();
     await tmp.remove();
+  }
+
+  if (rate !== undefined && before) {
+    const after = await measureLimits(photos.slice(0, 4), pages.slice(0, 4), 'after the mix');
+    if (after) {
+      const alone = (before.alone + after.alone) / 2;
+      const busy = (before.busy + after.busy) / 2;
+      console.log(
+        `mix ${rate.toFixed(2)} images/s = ${(rate / alone).toFixed(2)} × the limit measured one at a time (${alone.toFixed(2)}), ${(rate / busy).toFixed(2)} × the limit with every core busy (${busy.toFixed(2)})`,
+      );
+    }
   }
 
   if (!HOSTILE) return;

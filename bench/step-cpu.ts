@@ -28,24 +28,39 @@ export interface StepCpu {
   readonly limitImagesPerSecond: number;
 }
 
-export async function measureStepCpu(photos: Buffer[], pages: Buffer[]): Promise<StepCpu> {
-  const analyze = openAnalyze(one);
-  const thumbnail = openThumbnail(one);
-  const ocr = openOcr({ ...one, langs: ['eng'] });
+/**
+ * `concurrent` 1 (default): one image at a time through one worker per step, on an otherwise
+ * idle machine. `concurrent` n: n images at once through n workers per step, every core busy
+ * as in the service under load (on this 2-core VM tesseract is ~8 % slower per page so).
+ */
+export async function measureStepCpu(photos: Buffer[], pages: Buffer[], concurrent = 1): Promise<StepCpu> {
+  const opts = { ...one, size: concurrent };
+  const analyze = openAnalyze(opts);
+  const thumbnail = openThumbnail(opts);
+  const ocr = openOcr({ ...opts, langs: ['eng'] });
   const ocrOptions = { ...limits, mode: 'auto' as const, minConfidence: 60 };
   try {
     // Warm every worker (models, tesseract).
-    await Promise.all([analyze.run(pages[0]!, limits), thumbnail.run(pages[0]!, limits), ocr.run(pages[0]!, ocrOptions)]);
+    const warm = Array.from({ length: concurrent }, () => pages[0]!);
+    await Promise.all(warm.flatMap((p) => [analyze.run(p, limits), thumbnail.run(p, limits), ocr.run(p, ocrOptions)]));
     const perImage = {} as StepCpu['perImage'];
     for (const [kind, images] of [
       ['photo', photos],
       ['page', pages],
     ] as const) {
       const sums = { analyze: 0, thumbnail: 0, ocr: 0 };
-      for (const img of images) {
-        sums.analyze += await cpu(() => analyze.run(img, limits));
-        sums.thumbnail += await cpu(() => thumbnail.run(img, limits));
-        sums.ocr += await cpu(() => ocr.run(img, ocrOptions));
+      const all = (fn: (img: Buffer) => Promise<unknown>) => cpu(() => Promise.all(images.map(fn)));
+      if (concurrent === 1) {
+        for (const img of images) {
+          sums.analyze += await cpu(() => analyze.run(img, limits));
+          sums.thumbnail += await cpu(() => thumbnail.run(img, limits));
+          sums.ocr += await cpu(() => ocr.run(img, ocrOptions));
+        }
+      } else {
+        // The pools queue what is past their size: `concurrent` run at once, every core busy.
+        sums.analyze = await all((img) => analyze.run(img, limits));
+        sums.thumbnail = await all((img) => thumbnail.run(img, limits));
+        sums.ocr = await all((img) => ocr.run(img, ocrOptions));
       }
       const r = (v: number) => Math.round((v / images.length) * 1000) / 1000;
       const per = { analyze: r(sums.analyze), thumbnail: r(sums.thumbnail), ocr: r(sums.ocr) };
@@ -81,7 +96,8 @@ if (process.argv[1]?.endsWith('step-cpu.js')) {
   );
   const photos = await Promise.all([1, 2, 3, 4].map((i) => photoLike(1155, 866, i + 10)));
   const pages = await Promise.all([1, 2, 3, 4].map((i) => invoicePage(i + 10)));
-  console.log(JSON.stringify(await measureStepCpu(photos, pages)));
+  console.log(`one at a time: ${JSON.stringify(await measureStepCpu(photos, pages))}`);
+  console.log(`${availableParallelism()} at once:   ${JSON.stringify(await measureStepCpu(photos, pages, availableParallelism()))}`);
   const allPhotos = await Promise.all(Array.from({ length: 12 }, (_, i) => photoLike(1155, 866, i + 10)));
   const allPages = await Promise.all(Array.from({ length: 12 }, (_, i) => invoicePage(i + 10)));
   console.log(`text check on the bench's 12 photos and 12 text pages: ${JSON.stringify(await textCheckScores(allPages, allPhotos))}`);
