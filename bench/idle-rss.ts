@@ -36,7 +36,9 @@ for (;;) {
 const readyMs = Math.round(performance.now() - started);
 await sleep(3_000);
 const rss = rssMb(child.pid!);
-console.log(`idle RSS of \`nightshift start\` 3 s after ready: ${rss} MiB (bare node: ${baseline} MiB, ${(rss / baseline).toFixed(1)}×); ready in ${readyMs} ms`);
+console.log(
+  `idle RSS of \`nightshift start\` 3 s after ready: ${rss} MiB (bare node: ${baseline} MiB, ${(rss / baseline).toFixed(1)}×); ready in ${readyMs} ms`,
+);
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 await tmp.remove();
