@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import type { Page, Worker } from 'tesseract.js';
 
 import { abortReason, raceAbort, throwIfAborted } from '../../src/abort.js';
+import type { AtomicsWaitAsync } from '../../src/pool/worker.js';
 import type { ImageLimits } from './image.js';
 import { checkImage, imageError, openImage } from './image.js';
 import { joinPages, splitAtGap } from './ocr-bands.js';
@@ -190,6 +191,11 @@ export interface OcrReadOptions extends ImageLimits {
   readonly mode: 'auto' | 'always' | 'never';
   /** Mean confidence 0..100 under which the text is dropped (config.ocrMinConfidence). */
   readonly minConfidence: number;
+  /**
+   * Set to 1 when a second core is granted (the step pools' shared slots); absent: read the
+   * halves of a long page at once whenever the pool has two tesseracts.
+   */
+  readonly spare?: Int32Array | undefined;
 }
 
 /** What the ocr step records: text, or a step skipped with the reason. */
@@ -390,22 +396,28 @@ export function summarisePage(page: Page, scale: number, pad = 0): OcrResult {
  */
 export async function readText(pool: OcrPool, bytes: Buffer, options: OcrReadOptions, signal?: AbortSignal): Promise<OcrOutcome> {
   if (options.mode === 'never') {
+    declineSpare(options.spare);
     await raceAbort(checkImage(bytes, options), signal);
     return { status: 'skipped', reason: 'OCR is off (OCR_MODE=never)' };
   }
   const grey = await decodeGrey(bytes, options, signal);
   const presence = await detectText(grey);
-  if (options.mode === 'auto' && !presence.hasText) return { status: 'skipped', reason: 'no text found' };
+  if (options.mode === 'auto' && !presence.hasText) {
+    declineSpare(options.spare);
+    return { status: 'skipped', reason: 'no text found' };
+  }
   throwIfAborted(signal);
-  // A long page is read as two halves cut between lines, at once on two tesseract workers: a
-  // page is one single-threaded recognition, and a second core would otherwise sit idle.
+  // A long page is read as two halves cut between lines, on two tesseract workers when a
+  // second core is free: a page is one single-threaded recognition, and that core would
+  // otherwise sit idle. Under load the other files' work keeps every core busy.
   const parts = pool.parallelism > 1 ? splitAtGap(grey, presence) : [{ grey, top: 0 }];
-  const pages = await Promise.all(
-    parts.map(async (part) => {
-      const { png, scale, pad } = await prepareGrey(part.grey, presence.lineHeight, signal);
-      return { result: summarisePage(await pool.recognize(png, signal), scale, pad), top: part.top };
-    }),
-  );
+  const read = async (part: (typeof parts)[number]) => {
+    const { png, scale, pad } = await prepareGrey(part.grey, presence.lineHeight, signal);
+    return { result: summarisePage(await pool.recognize(png, signal), scale, pad), top: part.top };
+  };
+  const [first, second] = parts;
+  if (!second) declineSpare(options.spare);
+  const pages = second && first && options.spare ? await readWhenGranted(first, second, read, options.spare) : await Promise.all(parts.map(read));
   const result = joinPages(pages, MAX_WORDS);
   if (result.text !== '' && result.confidence < options.minConfidence) {
     return {
@@ -419,6 +431,31 @@ export async function readText(pool: OcrPool, bytes: Buffer, options: OcrReadOpt
     };
   }
   return { status: 'completed', result };
+}
+
+/** A read that will not use a second core says so: a core granted to it would sit idle (src/pool/pool.ts spareCore). */
+function declineSpare(flag: Int32Array | undefined): void {
+  if (!flag) return;
+  Atomics.store(flag, 0, 2);
+  Atomics.notify(flag, 0);
+}
+
+/**
+ * The first half at once; the second beside it as soon as a second core is granted (the flag
+ * turns 1, now or while the first is read), otherwise after the first, declining the core
+ * (flag 2, src/pool/pool.ts spareCore).
+ */
+async function readWhenGranted<P, R>(first: P, second: P, read: (part: P) => Promise<R>, flag: Int32Array): Promise<R[]> {
+  const a = read(first);
+  if (Atomics.load(flag, 0) === 1) return Promise.all([a, read(second)]);
+  const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, 0);
+  // The pool notifies when the task ends, so this wait never outlives it.
+  const granted = wait.async ? wait.value.then(() => Atomics.load(flag, 0) === 1) : Promise.resolve(Atomics.load(flag, 0) === 1);
+  const beside = await Promise.race([a.then(() => false), granted]);
+  if (beside) return Promise.all([a, read(second)]);
+  // The second half follows on this core: a core granted now would sit idle.
+  declineSpare(flag);
+  return [await a, await read(second)];
 }
 
 /** Recognise one original with a pool, whatever its confidence (benchmarks, tests). */

@@ -8,7 +8,8 @@
  */
 import type { Config, StepPoolConfig } from '../../src/config.js';
 import type { AttemptClock } from '../../src/engine/job.js';
-import { createPool, type PoolStats, type WorkerPool } from '../../src/pool/pool.js';
+import { createPool, defaultPoolSize, type PoolStats, type WorkerPool } from '../../src/pool/pool.js';
+import { Slots } from '../../src/pool/slots.js';
 import type { AnalyzeResult } from './analyze.js';
 import type { OcrOutcome } from './ocr.js';
 import type { Thumbnail } from './thumbnail.js';
@@ -34,10 +35,23 @@ export interface StepRunner<O, R> {
 
 const worker = (file: string) => new URL(`./workers/${file}`, import.meta.url);
 
-function runner<T extends object, O, R>(pool: WorkerPool<T, R>, toTask: (bytes: Uint8Array, options: O) => T): StepRunner<O, R> {
+let machine: Slots | undefined;
+/**
+ * The cores the step pools of this process share. Each pool has a worker per core, so that one
+ * step alone can use them all; together they would run three times as many CPU-bound threads as
+ * cores, and the mix of photos and pages took 5–10 % more CPU so (bench/isolation.ts). A pool
+ * sized past the cores (JOB_<NAME>_CONCURRENCY) widens the slots to its size.
+ */
+function machineSlots(poolSize: number | undefined): Slots {
+  const capacity = Math.max(defaultPoolSize(), poolSize ?? 0);
+  if (!machine || machine.capacity < capacity) machine = new Slots(capacity);
+  return machine;
+}
+
+function runner<T extends object, O, R>(pool: WorkerPool<T, R>, toTask: (bytes: Uint8Array, options: O) => T, spareCore = false): StepRunner<O, R> {
   return {
     // The bytes are copied to the worker (structured clone): the caller's buffer stays valid.
-    run: (bytes, options, signal, hardSignal, clock) => pool.run(toTask(bytes, options), { signal: hardSignal, softSignal: signal, clock }),
+    run: (bytes, options, signal, hardSignal, clock) => pool.run(toTask(bytes, options), { signal: hardSignal, softSignal: signal, clock, spareCore }),
     stats: () => pool.stats(),
     close: () => pool.close(),
   };
@@ -48,7 +62,7 @@ export interface AnalyzeRunOptions {
   readonly modelDir?: string | undefined;
 }
 export function openAnalyze(options: StepPoolOptions): StepRunner<AnalyzeRunOptions, AnalyzeResult> {
-  const pool = createPool<AnalyzeTask, AnalyzeResult>({ name: 'analyze', filename: worker('analyze-worker.js'), ...options });
+  const pool = createPool<AnalyzeTask, AnalyzeResult>({ name: 'analyze', filename: worker('analyze-worker.js'), machine: machineSlots(options.size), ...options });
   return runner(pool, (bytes, o) => ({ bytes, maxPixels: o.maxPixels, modelDir: o.modelDir }));
 }
 
@@ -58,7 +72,7 @@ export interface ThumbnailRunOptions {
   readonly quality?: number;
 }
 export function openThumbnail(options: StepPoolOptions): StepRunner<ThumbnailRunOptions, Thumbnail> {
-  const pool = createPool<ThumbnailTask, Thumbnail>({ name: 'thumbnail', filename: worker('thumbnail-worker.js'), ...options });
+  const pool = createPool<ThumbnailTask, Thumbnail>({ name: 'thumbnail', filename: worker('thumbnail-worker.js'), machine: machineSlots(options.size), ...options });
   const r = runner(pool, (bytes, o: ThumbnailRunOptions) => ({ bytes, ...o }));
   // The WebP bytes arrive as a Uint8Array.
   return { ...r, run: async (...args) => ((t) => ({ ...t, data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }))(await r.run(...args)) };
@@ -75,9 +89,11 @@ export function openOcr(options: StepPoolOptions & OcrWorkerData): StepRunner<Oc
     name: 'ocr',
     filename: worker('ocr-worker.js'),
     workerData: { langs, langDir } satisfies OcrWorkerData,
+    machine: machineSlots(rest.size),
     ...rest,
   });
-  return runner(pool, (bytes, o) => ({ bytes, ...o }));
+  // A page is read as two halves at once only when a second core is free (jobs/lib/ocr-bands.ts).
+  return runner(pool, (bytes, o) => ({ bytes, ...o }), true);
 }
 
 const shared = new Map<string, { key: string; runner: StepRunner<never, unknown> }>();

@@ -16,6 +16,7 @@ import Tinypool from 'tinypool';
 import { defaults } from '../../config/defaults.js';
 import { abortReason } from '../abort.js';
 import { ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
+import { Slots } from './slots.js';
 import type { AtomicsWaitAsync, TaskAnswer } from './worker.js';
 
 export interface PoolOptions {
@@ -38,6 +39,12 @@ export interface PoolOptions {
   readonly idleTimeoutMs?: number | undefined;
   /** Handed to every worker (Tinypool.workerData in the worker). */
   readonly workerData?: unknown;
+  /**
+   * The cores this pool shares with others whose work competes for them: a task computes only
+   * while it holds one of these slots besides a worker of its own pool (waiting for one is
+   * waiting, not work: the attempt's clock is held). Without it the pool counts only its own.
+   */
+  readonly machine?: Slots | undefined;
 }
 
 export interface RunOptions {
@@ -52,6 +59,12 @@ export interface RunOptions {
    * when the worker begins the task's own work (the limits measure that work, not the wait).
    */
   readonly clock?: { hold(): void; restart(): void } | undefined;
+  /**
+   * Ask the pool's `machine` for a second slot nobody else wants, now or while the task runs:
+   * the task's `spare` flag turns 1 when it is granted, and the task may then run a second
+   * thread (kept until the task ends).
+   */
+  readonly spareCore?: boolean | undefined;
 }
 
 export interface PoolStats {
@@ -92,6 +105,51 @@ export function defaultPoolSize(): number {
 }
 
 const knob = (name: string, suffix: string) => `JOB_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_${suffix}`;
+
+/** The task's `spare` flag: 0 asked, 1 granted (set here), 2 no longer wanted (set by the worker). */
+const SPARE_ASKED = 0;
+const SPARE_GRANTED = 1;
+const SPARE_DECLINED = 2;
+
+/**
+ * A second slot for one task, granted when nobody else wants one and given back as soon as
+ * the worker says it no longer needs it (a core held idle would stall the other pools).
+ */
+function spareCore(machine: Slots): { readonly flag: Int32Array; end(): void } {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  let held = false;
+  let ended = false;
+  const giveBack = () => {
+    cancel();
+    if (held) {
+      held = false;
+      machine.release();
+    }
+  };
+  const cancel = machine.requestSpare(() => {
+    held = true;
+    // The worker may have declined meanwhile (on its own thread): then the slot goes straight back.
+    if (Atomics.compareExchange(flag, 0, SPARE_ASKED, SPARE_GRANTED) === SPARE_ASKED) Atomics.notify(flag, 0);
+    else giveBack();
+  });
+  void (async () => {
+    for (let seen = Atomics.load(flag, 0); !ended && seen !== SPARE_DECLINED; seen = Atomics.load(flag, 0)) {
+      const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, seen);
+      if (wait.async) await wait.value;
+    }
+    if (!ended) giveBack();
+  })();
+  return {
+    flag,
+    end() {
+      ended = true;
+      giveBack();
+      // Wake both waiters: the worker's (if it still waits for a grant) and the loop above.
+      Atomics.store(flag, 0, SPARE_DECLINED);
+      Atomics.notify(flag, 0);
+    },
+  };
+}
 
 export function createPool<T extends object, R>(options: PoolOptions): WorkerPool<T, R> {
   const size = Math.max(1, options.size ?? defaultPoolSize());
@@ -143,32 +201,8 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
 
   // At most `size` tasks are handed to tinypool at once; the rest wait here, so that a recycle
   // leaves no queued task behind on the retiring generation's workers.
-  let busy = 0;
-  const waiting: Array<() => void> = [];
-  const acquire = (signal: AbortSignal | undefined): Promise<void> => {
-    if (busy < size) {
-      busy++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const go = () => {
-        signal?.removeEventListener('abort', abort);
-        busy++;
-        resolve();
-      };
-      const abort = () => {
-        const i = waiting.indexOf(go);
-        if (i !== -1) waiting.splice(i, 1);
-        reject(abortReason(signal!));
-      };
-      waiting.push(go);
-      signal?.addEventListener('abort', abort, { once: true });
-    });
-  };
-  const releaseSlot = () => {
-    busy--;
-    waiting.shift()?.();
-  };
+  const own = new Slots(size);
+  const machine = options.machine;
 
   const destroyWhenIdle = (gen: Generation) => {
     if (!gen.retired || gen.running > 0) return;
@@ -200,8 +234,16 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     const { signal, softSignal, clock } = runOptions;
     if (signal?.aborted) throw abortReason(signal);
     clock?.hold();
-    await acquire(signal);
+    await own.acquire(signal);
+    try {
+      await machine?.acquire(signal);
+    } catch (err) {
+      own.release();
+      throw err;
+    }
     let input: T = task;
+    const spare = runOptions.spareCore === true && machine ? spareCore(machine) : undefined;
+    if (spare) input = { ...input, spare: spare.flag };
     const started = clock ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     if (started && clock) {
       input = { ...input, started };
@@ -242,7 +284,10 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
       }
       throw err instanceof Error ? err : new Error(String(err));
     } finally {
-      releaseSlot();
+      // Our own spare request must not take the slot this task gives back.
+      spare?.end();
+      machine?.release();
+      own.release();
       gen.running--;
       destroyWhenIdle(gen);
       release();

@@ -60,6 +60,8 @@ export type TaskAnswer<R> =
 export interface SoftAbortable {
   readonly softAbort?: Int32Array | undefined;
   readonly started?: Int32Array | undefined;
+  /** Set to 1 when the pool grants this task a second core (RunOptions.spareCore); absent: no such limit. */
+  readonly spare?: Int32Array | undefined;
 }
 
 /** Atomics.waitAsync (Node 16+, ES2024): not in this project's TypeScript lib. */

@@ -4,6 +4,7 @@ import { after, describe, test } from 'node:test';
 
 import { errorCode, ErrorCodes, isPermanent, NightshiftError } from '../../src/errors.js';
 import { createPool, type WorkerPool } from '../../src/pool/pool.js';
+import { Slots } from '../../src/pool/slots.js';
 import { cpuShare } from '../helpers/cpu.js';
 import type { ProbeTask } from './workers/probe.js';
 
@@ -118,5 +119,37 @@ describe('worker pool', () => {
     assert.ok(stats.recycles >= 3, `recycled ${stats.recycles} times`);
     assert.ok(stats.workersStarted >= 6, `${stats.workersStarted} workers for 24 tasks at 3 per worker`);
     assert.equal(stats.completed, 24);
+  });
+
+  test('pools sharing machine slots compute one task per slot; a spare core is granted when nobody waits for it, and a declined one goes back', async () => {
+    const machine = new Slots(2);
+    const a = open({ size: 2, machine });
+    const b = open({ size: 2, machine });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // An idle machine has the spare core at once.
+    assert.equal(await a.run({ kind: 'spare', value: 2_000 }, { spareCore: true }), 1);
+    // b holds both slots: a's task waits for one, then for a spare until b's second task ends.
+    const soft = [new AbortController(), new AbortController()];
+    const holds = soft.map((c) => b.run({ kind: 'soft' }, { softSignal: c.signal }).catch(() => 'stopped'));
+    await sleep(300);
+    const wanting = a.run({ kind: 'spare', value: 5_000 }, { spareCore: true });
+    await sleep(200);
+    soft[0]!.abort();
+    await sleep(300);
+    const t0 = performance.now();
+    soft[1]!.abort();
+    assert.equal(await wanting, 1, 'the spare core came when b gave its second slot back');
+    assert.ok(performance.now() - t0 < 1_500, 'granted as soon as the slot was free');
+    await Promise.all(holds);
+    // A spare the worker declines (value 0: it does not wait) is not kept.
+    const c = new AbortController();
+    const hold = b.run({ kind: 'soft' }, { softSignal: c.signal }).catch(() => 'stopped');
+    await sleep(300);
+    assert.equal(await a.run({ kind: 'spare', value: 0 }, { spareCore: true }), 0);
+    c.abort();
+    await hold;
+    assert.ok(machine.tryAcquire() && machine.tryAcquire(), 'every slot came back');
+    machine.release();
+    machine.release();
   });
 });

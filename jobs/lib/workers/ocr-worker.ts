@@ -24,7 +24,8 @@ let tesseract: OcrPool | undefined;
 
 /**
  * Two tesseract workers per pool worker: a long page is read as two halves at once
- * (jobs/lib/ocr-bands.ts), so one page uses both cores of an idle machine.
+ * (jobs/lib/ocr-bands.ts) when the pool grants the task a spare core, so one page uses both
+ * cores of an idle machine.
  */
 const TESSERACTS = 2;
 

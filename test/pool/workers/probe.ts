@@ -3,7 +3,7 @@ import { ErrorCodes, PermanentError } from '../../../src/errors.js';
 import { poolTask, type SoftAbortable, softSignal } from '../../../src/pool/worker.js';
 
 export interface ProbeTask extends SoftAbortable {
-  readonly kind: 'echo' | 'spin' | 'alloc' | 'permanent' | 'soft';
+  readonly kind: 'echo' | 'spin' | 'alloc' | 'permanent' | 'soft' | 'spare';
   readonly value?: number;
 }
 
@@ -18,6 +18,17 @@ export default poolTask(async (task: ProbeTask) => {
     case 'alloc': {
       const hoard: number[][] = [];
       for (;;) hoard.push(Array.from({ length: 100_000 }, (_, i) => i * Math.random()));
+    }
+    case 'spare': {
+      // Wait up to `value` ms for a second core: 1 if granted, else decline it and answer 0.
+      const flag = task.spare;
+      if (!flag) return -1;
+      const deadline = Date.now() + (task.value ?? 0);
+      while (Atomics.load(flag, 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      if (Atomics.load(flag, 0) === 1) return 1;
+      Atomics.store(flag, 0, 2);
+      Atomics.notify(flag, 0);
+      return 0;
     }
     case 'permanent':
       throw new PermanentError(ErrorCodes.CORRUPT_IMAGE, 'the input is broken');
