@@ -62,7 +62,12 @@ export interface AnalyzeRunOptions {
   readonly modelDir?: string | undefined;
 }
 export function openAnalyze(options: StepPoolOptions): StepRunner<AnalyzeRunOptions, AnalyzeResult> {
-  const pool = createPool<AnalyzeTask, AnalyzeResult>({ name: 'analyze', filename: worker('analyze-worker.js'), machine: machineSlots(options.size), ...options });
+  const pool = createPool<AnalyzeTask, AnalyzeResult>({
+    name: 'analyze',
+    filename: worker('analyze-worker.js'),
+    machine: machineSlots(options.size),
+    ...options,
+  });
   return runner(pool, (bytes, o) => ({ bytes, maxPixels: o.maxPixels, modelDir: o.modelDir }));
 }
 
@@ -72,7 +77,12 @@ export interface ThumbnailRunOptions {
   readonly quality?: number;
 }
 export function openThumbnail(options: StepPoolOptions): StepRunner<ThumbnailRunOptions, Thumbnail> {
-  const pool = createPool<ThumbnailTask, Thumbnail>({ name: 'thumbnail', filename: worker('thumbnail-worker.js'), machine: machineSlots(options.size), ...options });
+  const pool = createPool<ThumbnailTask, Thumbnail>({
+    name: 'thumbnail',
+    filename: worker('thumbnail-worker.js'),
+    machine: machineSlots(options.size),
+    ...options,
+  });
   const r = runner(pool, (bytes, o: ThumbnailRunOptions) => ({ bytes, ...o }));
   // The WebP bytes arrive as a Uint8Array.
   return { ...r, run: async (...args) => ((t) => ({ ...t, data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }))(await r.run(...args)) };

@@ -28,7 +28,9 @@ export function renderJobTable(jobs: ReadonlyArray<JobOptionSource & { readonly 
     `The processing steps (${jobs
       .filter((j) => j.step === true)
       .map((j) => `\`${j.name}\``)
-      .join(', ')}) run in worker pools of their concurrency's size, with three more knobs each: ${pools}. Their pool workers run at a low CPU priority (nice 19), and together they compute at most one task per core (a larger \`_CONCURRENCY\` widens that to its size): a step's task waits for a free core rather than crowd the others, with its time limit held. A long page's OCR reads its two halves at once when a second core is free.`,
+      .join(
+        ', ',
+      )}) run in worker pools of their concurrency's size, with three more knobs each: ${pools}. Their pool workers run at a low CPU priority (nice 19), and together they compute at most one task per core (a larger \`_CONCURRENCY\` widens that to its size): a step's task waits for a free core rather than crowd the others, with its time limit held. A long page's OCR reads its two halves at once when a second core is free.`,
   ].join('\n');
 }
 
