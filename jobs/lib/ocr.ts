@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import type { Page, Worker } from 'tesseract.js';
 
 import { abortReason, raceAbort, throwIfAborted } from '../../src/abort.js';
-import type { AtomicsWaitAsync } from '../../src/pool/worker.js';
+import { type AtomicsWaitAsync, declineSpare, SPARE } from '../../src/pool/worker.js';
 import type { ImageLimits } from './image.js';
 import { checkImage, imageError, openImage } from './image.js';
 import { joinPages, splitAtGap } from './ocr-bands.js';
@@ -192,7 +192,7 @@ export interface OcrReadOptions extends ImageLimits {
   /** Mean confidence 0..100 under which the text is dropped (config.ocrMinConfidence). */
   readonly minConfidence: number;
   /**
-   * Set to 1 when a second core is granted (the step pools' shared slots); absent: read the
+   * Turns SPARE.granted when a second core is granted (the step pools' shared slots); absent: read the
    * halves of a long page at once whenever the pool has two tesseracts.
    */
   readonly spare?: Int32Array | undefined;
@@ -433,24 +433,17 @@ export async function readText(pool: OcrPool, bytes: Buffer, options: OcrReadOpt
   return { status: 'completed', result };
 }
 
-/** A read that will not use a second core says so: a core granted to it would sit idle (src/pool/pool.ts spareCore). */
-function declineSpare(flag: Int32Array | undefined): void {
-  if (!flag) return;
-  Atomics.store(flag, 0, 2);
-  Atomics.notify(flag, 0);
-}
-
 /**
- * The first half at once; the second beside it as soon as a second core is granted (the flag
- * turns 1, now or while the first is read), otherwise after the first, declining the core
- * (flag 2, src/pool/pool.ts spareCore).
+ * The first half at once; the second beside it as soon as a second core is granted (now or
+ * while the first is read), otherwise after the first, declining the core.
  */
 async function readWhenGranted<P, R>(first: P, second: P, read: (part: P) => Promise<R>, flag: Int32Array): Promise<R[]> {
   const a = read(first);
-  if (Atomics.load(flag, 0) === 1) return Promise.all([a, read(second)]);
-  const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, 0);
+  if (Atomics.load(flag, 0) === SPARE.granted) return Promise.all([a, read(second)]);
+  const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, SPARE.asked);
   // The pool notifies when the task ends, so this wait never outlives it.
-  const granted = wait.async ? wait.value.then(() => Atomics.load(flag, 0) === 1) : Promise.resolve(Atomics.load(flag, 0) === 1);
+  const isGranted = () => Atomics.load(flag, 0) === SPARE.granted;
+  const granted = wait.async ? wait.value.then(isGranted) : Promise.resolve(isGranted());
   const beside = await Promise.race([a.then(() => false), granted]);
   if (beside) return Promise.all([a, read(second)]);
   // The second half follows on this core: a core granted now would sit idle.

@@ -39,7 +39,7 @@ let machine: Slots | undefined;
 /**
  * The cores the step pools of this process share. Each pool has a worker per core, so that one
  * step alone can use them all; together they would run three times as many CPU-bound threads as
- * cores, and the mix of photos and pages took 5–10 % more CPU so (bench/isolation.ts). A pool
+ * cores, and the mix of photos and pages took 9–20 % more CPU so (bench/isolation.ts). A pool
  * sized past the cores (JOB_<NAME>_CONCURRENCY) widens the slots to its size.
  */
 function machineSlots(poolSize: number | undefined): Slots {

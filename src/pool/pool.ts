@@ -17,7 +17,7 @@ import { defaults } from '../../config/defaults.js';
 import { abortReason } from '../abort.js';
 import { ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
 import { Slots } from './slots.js';
-import type { AtomicsWaitAsync, TaskAnswer } from './worker.js';
+import { type AtomicsWaitAsync, SPARE, type TaskAnswer } from './worker.js';
 
 export interface PoolOptions {
   /** The step the pool serves: errors name its knobs, JOB_<NAME>_…. */
@@ -106,11 +106,6 @@ export function defaultPoolSize(): number {
 
 const knob = (name: string, suffix: string) => `JOB_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_${suffix}`;
 
-/** The task's `spare` flag: 0 asked, 1 granted (set here), 2 no longer wanted (set by the worker). */
-const SPARE_ASKED = 0;
-const SPARE_GRANTED = 1;
-const SPARE_DECLINED = 2;
-
 /**
  * A second slot for one task, granted when nobody else wants one and given back as soon as
  * the worker says it no longer needs it (a core held idle would stall the other pools).
@@ -129,11 +124,11 @@ function spareCore(machine: Slots): { readonly flag: Int32Array; end(): void } {
   const cancel = machine.requestSpare(() => {
     held = true;
     // The worker may have declined meanwhile (on its own thread): then the slot goes straight back.
-    if (Atomics.compareExchange(flag, 0, SPARE_ASKED, SPARE_GRANTED) === SPARE_ASKED) Atomics.notify(flag, 0);
+    if (Atomics.compareExchange(flag, 0, SPARE.asked, SPARE.granted) === SPARE.asked) Atomics.notify(flag, 0);
     else giveBack();
   });
   void (async () => {
-    for (let seen = Atomics.load(flag, 0); !ended && seen !== SPARE_DECLINED; seen = Atomics.load(flag, 0)) {
+    for (let seen = Atomics.load(flag, 0); !ended && seen !== SPARE.declined; seen = Atomics.load(flag, 0)) {
       const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, seen);
       if (wait.async) await wait.value;
     }
@@ -145,7 +140,7 @@ function spareCore(machine: Slots): { readonly flag: Int32Array; end(): void } {
       ended = true;
       giveBack();
       // Wake both waiters: the worker's (if it still waits for a grant) and the loop above.
-      Atomics.store(flag, 0, SPARE_DECLINED);
+      Atomics.store(flag, 0, SPARE.declined);
       Atomics.notify(flag, 0);
     },
   };

@@ -60,8 +60,18 @@ export type TaskAnswer<R> =
 export interface SoftAbortable {
   readonly softAbort?: Int32Array | undefined;
   readonly started?: Int32Array | undefined;
-  /** Set to 1 when the pool grants this task a second core (RunOptions.spareCore); absent: no such limit. */
+  /** Turns SPARE.granted when the pool grants this task a second core (RunOptions.spareCore); absent: no such limit. */
   readonly spare?: Int32Array | undefined;
+}
+
+/** A task's `spare` flag (RunOptions.spareCore): asked, granted by the pool, declined by the worker. */
+export const SPARE = { asked: 0, granted: 1, declined: 2 } as const;
+
+/** The task will not use a second core: one granted to it would sit idle, so it goes back to the pool. */
+export function declineSpare(flag: Int32Array | undefined): void {
+  if (!flag) return;
+  Atomics.store(flag, 0, SPARE.declined);
+  Atomics.notify(flag, 0);
 }
 
 /** Atomics.waitAsync (Node 16+, ES2024): not in this project's TypeScript lib. */

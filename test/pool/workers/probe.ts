@@ -1,6 +1,6 @@
 /** A pool worker for the pool's own tests: echo, spin the CPU, allocate past the heap, fail. */
 import { ErrorCodes, PermanentError } from '../../../src/errors.js';
-import { poolTask, type SoftAbortable, softSignal } from '../../../src/pool/worker.js';
+import { declineSpare, poolTask, type SoftAbortable, softSignal,SPARE } from '../../../src/pool/worker.js';
 
 export interface ProbeTask extends SoftAbortable {
   readonly kind: 'echo' | 'spin' | 'alloc' | 'permanent' | 'soft' | 'spare';
@@ -24,10 +24,9 @@ export default poolTask(async (task: ProbeTask) => {
       const flag = task.spare;
       if (!flag) return -1;
       const deadline = Date.now() + (task.value ?? 0);
-      while (Atomics.load(flag, 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      if (Atomics.load(flag, 0) === 1) return 1;
-      Atomics.store(flag, 0, 2);
-      Atomics.notify(flag, 0);
+      while (Atomics.load(flag, 0) === SPARE.asked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      if (Atomics.load(flag, 0) === SPARE.granted) return 1;
+      declineSpare(flag);
       return 0;
     }
     case 'permanent':
