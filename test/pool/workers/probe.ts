@@ -1,6 +1,6 @@
 /** A pool worker for the pool's own tests: echo, spin the CPU, allocate past the heap, fail. */
 import { ErrorCodes, PermanentError } from '../../../src/errors.js';
-import { declineSpare, poolTask, type SoftAbortable, softSignal,SPARE } from '../../../src/pool/worker.js';
+import { declineSpare, poolTask, type SoftAbortable, softSignal, SPARE } from '../../../src/pool/worker.js';
 
 export interface ProbeTask extends SoftAbortable {
   readonly kind: 'echo' | 'spin' | 'alloc' | 'permanent' | 'soft' | 'spare';
