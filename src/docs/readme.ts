@@ -30,7 +30,7 @@ export function renderJobTable(jobs: ReadonlyArray<JobOptionSource & { readonly 
       .map((j) => `\`${j.name}\``)
       .join(
         ', ',
-      )}) run in worker pools of their concurrency's size, with three more knobs each: ${pools}. Their pool workers run at a low CPU priority (nice 19), and together they compute at most one task per core (a larger \`_CONCURRENCY\` widens that to its size): a step's task waits for a free core rather than crowd the others, with its time limit held. A long page's OCR reads its two halves at once when a second core is free.`,
+      )}) run in worker pools of their concurrency's size, with three more knobs each: ${pools}. Their pool workers run at a low CPU priority (nice 19), and together they compute at most one task per core (a larger \`_CONCURRENCY\` widens that to its size): a step's task waits for a free core rather than crowd the others, with its time limit held. A long page's OCR reads its two halves at once when a second core is free. On Node 22.16 and later the pool reads each busy worker's heap every 20 ms and ends the attempt at \`_MAX_HEAP_MB\`, with V8's own limit for the worker set past it (at its own limit V8 can abort the whole process rather than the worker); on Node 20 the cap is V8's limit.`,
   ].join('\n');
 }
 

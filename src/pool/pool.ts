@@ -10,12 +10,13 @@
  * it, which loads its models once and runs one task at a time; a *task* is one attempt's work.
  */
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 
 import Tinypool from 'tinypool';
 
 import { defaults } from '../../config/defaults.js';
 import { abortReason } from '../abort.js';
-import { ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
+import { ErrorCodes, errorCode, NightshiftError, PermanentError } from '../errors.js';
 import { Slots } from './slots.js';
 import { type AtomicsWaitAsync, SPARE, type TaskAnswer } from './worker.js';
 
@@ -146,22 +147,40 @@ function spareCore(machine: Slots): { readonly flag: Int32Array; end(): void } {
   };
 }
 
+/** Node ≥ 22.16 reads a worker thread's heap from outside, even while the thread computes. */
+interface HeapReadable {
+  getHeapStatistics?(): Promise<{ used_heap_size: number }>;
+}
+const canWatchHeap = typeof (Worker.prototype as unknown as HeapReadable).getHeapStatistics === 'function';
+const HEAP_WATCH_MS = 20;
+
+/**
+ * V8 ends a worker at its own heap limit only at best: an allocation that fails on a background
+ * thread (a concurrent compile) aborts the whole process instead (nodejs/node#47224; seen here on
+ * Node 24, a worker loading TensorFlow.js under a 16 MB cap, 1 run in 6). Where the heap can be
+ * read from outside, the pool ends the task at the configured cap itself, and V8's own limit is
+ * set well past it, out of reach of anything short of a runaway allocation.
+ */
+const v8HeapLimitMb = (capMb: number) => (canWatchHeap ? capMb * 2 + 64 : capMb);
+
 export function createPool<T extends object, R>(options: PoolOptions): WorkerPool<T, R> {
   const size = Math.max(1, options.size ?? defaultPoolSize());
   const maxHeapMb = options.maxHeapMb ?? POOL_DEFAULTS.maxHeapMb;
   const maxTasks = options.maxTasksPerWorker ?? POOL_DEFAULTS.maxTasksPerWorker;
   const maxRssMb = options.maxRssMb ?? POOL_DEFAULTS.maxRssMb;
-  const open = () =>
-    new Tinypool({
+  const open = () => {
+    const pool = new Tinypool({
       filename: options.filename instanceof URL ? options.filename.href : options.filename,
       minThreads: 0,
       maxThreads: size,
       idleTimeout: options.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs,
       // An idle worker blocked in Atomics.wait cannot run its timers (tesseract's own thread talks to it).
       useAtomics: false,
-      resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+      resourceLimits: { maxOldGenerationSizeMb: v8HeapLimitMb(maxHeapMb) },
       workerData: options.workerData,
     });
+    return pool;
+  };
   /**
    * Workers are recycled by generation: new tasks go to a fresh Tinypool while the old one's
    * running tasks finish, then the old one is destroyed. (tinypool's own recycleWorkers() can
@@ -171,10 +190,19 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     readonly pool: Tinypool;
     running: number;
     retired: boolean;
+    /** Fail a task of this generation that no worker has begun (see start). */
+    readonly unstarted: Set<(err: unknown) => void>;
   }
   const generations = new Set<Generation>();
   const start = (): Generation => {
-    const gen = { pool: open(), running: 0, retired: false };
+    const gen: Generation = { pool: open(), running: 0, retired: false, unstarted: new Set() };
+    // A worker that dies before it is ready (past its heap cap while it loads its libraries) is
+    // reported on the pool, not to a task: unheard, that 'error' ended the process. tinypool then
+    // starts no worker for the tasks queued behind it, which would wait for their hard limit; they
+    // fail with that worker's error instead.
+    gen.pool.on('error', (err: unknown) => {
+      for (const fail of gen.unstarted) fail(err);
+    });
     generations.add(gen);
     return gen;
   };
@@ -224,6 +252,28 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     );
   }
 
+  /** Every HEAP_WATCH_MS, read the heap of the thread running a task; past the cap, call `over`. */
+  function watchHeap(gen: Generation, thread: Int32Array, over: () => void): { stop(): void } | undefined {
+    if (!canWatchHeap) return undefined;
+    const capBytes = maxHeapMb * 1_048_576;
+    let reading = false;
+    const timer = setInterval(() => {
+      const id = Atomics.load(thread, 0);
+      // tinypool's threads are its wrappers, each holding the node:worker_threads Worker.
+      const wrappers = gen.pool.threads as unknown as Array<{ readonly threadId: number; readonly thread?: HeapReadable } | undefined>;
+      const worker = id === 0 || reading ? undefined : wrappers.find((t) => t?.threadId === id)?.thread;
+      if (!worker?.getHeapStatistics) return;
+      reading = true;
+      worker
+        .getHeapStatistics()
+        .then((heap) => heap.used_heap_size > capBytes && over())
+        .catch(() => {}) // the thread ended meanwhile
+        .finally(() => (reading = false));
+    }, HEAP_WATCH_MS);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
   async function run(task: T, runOptions: RunOptions = {}): Promise<R> {
     if (closed) throw new NightshiftError(ErrorCodes.ABORTED, `the ${options.name} pool is closed`);
     const { signal, softSignal, clock } = runOptions;
@@ -239,9 +289,9 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     let input: T = task;
     const spare = runOptions.spareCore === true && machine ? spareCore(machine) : undefined;
     if (spare) input = { ...input, spare: spare.flag };
-    const started = clock ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
-    if (started && clock) {
-      input = { ...input, started };
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    input = { ...input, started };
+    if (clock) {
       const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(started, 0, 0);
       if (!wait.async) clock.restart();
       else void wait.value.then(() => Atomics.load(started, 0) !== 0 && clock.restart());
@@ -259,11 +309,20 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     }
     let answer: TaskAnswer<R>;
     const gen = current;
+    const failed = new AbortController();
+    const fail = (err: unknown) => {
+      if (Atomics.load(started, 0) !== 0 || failed.signal.aborted) return;
+      failed.abort((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? outOfMemory(err) : err instanceof Error ? err : new Error(String(err)));
+    };
+    gen.unstarted.add(fail);
+    const thread = new Int32Array(new SharedArrayBuffer(4));
+    input = { ...input, thread };
+    const heap = watchHeap(gen, thread, () => failed.signal.aborted || failed.abort(outOfMemory(new Error(`heap past ${maxHeapMb} MB`))));
     gen.running++;
     hold();
     try {
       const running = gen.pool.run(input, {
-        ...(signal ? { signal } : {}),
+        signal: signal ? AbortSignal.any([signal, failed.signal]) : failed.signal,
         ...(runOptions.transferList ? { transferList: runOptions.transferList } : {}),
       }) as Promise<TaskAnswer<R>>;
       for (const t of gen.pool.threads) if (t) seen.add(t.threadId);
@@ -272,6 +331,10 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
       if (signal?.aborted) {
         counts.terminated++;
         throw abortReason(signal);
+      }
+      if (failed.signal.aborted) {
+        if (errorCode(failed.signal.reason) === ErrorCodes.STEP_OUT_OF_MEMORY) counts.outOfMemory++;
+        throw failed.signal.reason as Error;
       }
       if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
         counts.outOfMemory++;
@@ -283,12 +346,14 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
       spare?.end();
       machine?.release();
       own.release();
+      heap?.stop();
+      gen.unstarted.delete(fail);
       gen.running--;
       destroyWhenIdle(gen);
       release();
       if (onSoft) softSignal?.removeEventListener('abort', onSoft);
       // Wake the waiter of a task that ended before it started (an error while warming up).
-      if (started && Atomics.load(started, 0) === 0) Atomics.notify(started, 0);
+      if (Atomics.load(started, 0) === 0) Atomics.notify(started, 0);
     }
     counts.completed++;
     seen.add(answer.stats.threadId);

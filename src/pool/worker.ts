@@ -60,6 +60,8 @@ export type TaskAnswer<R> =
 export interface SoftAbortable {
   readonly softAbort?: Int32Array | undefined;
   readonly started?: Int32Array | undefined;
+  /** The worker stores its threadId here when the task reaches it: the pool watches that thread's heap. */
+  readonly thread?: Int32Array | undefined;
   /** Turns SPARE.granted when the pool grants this task a second core (RunOptions.spareCore); absent: no such limit. */
   readonly spare?: Int32Array | undefined;
 }
@@ -129,6 +131,7 @@ export function softSignal(flag: Int32Array | undefined, message: string): { sig
  */
 export function poolTask<T extends SoftAbortable, R>(handler: (task: T) => Promise<R>, warm?: (task: T) => Promise<void>): (task: T) => Promise<TaskAnswer<R>> {
   return async (task) => {
+    if (task.thread) Atomics.store(task.thread, 0, threadId);
     try {
       if (warm) await warm(task);
       if (task.started) {

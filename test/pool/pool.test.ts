@@ -110,6 +110,20 @@ describe('worker pool', () => {
     assert.equal(pool.stats().outOfMemory, 1);
   });
 
+  test('a worker that outgrows its heap cap before it is ready fails the tasks waiting for it, and the process lives', async () => {
+    // tinypool reports such a worker on the pool, not to a task, and starts none for what waits.
+    const pool = open({ size: 2, maxHeapMb: 32, workerData: { hoardAtLoad: true } });
+    const hard = timeout(60_000);
+    const results = await Promise.allSettled([1, 2, 3].map((value) => pool.run({ kind: 'echo', value }, { signal: hard })));
+    for (const r of results) {
+      assert.equal(r.status, 'rejected');
+      assert.equal(errorCode(r.reason), ErrorCodes.STEP_OUT_OF_MEMORY, String(r.reason));
+      assert.match(String((r.reason as Error).message), /JOB_PROBE_MAX_HEAP_MB/);
+    }
+    assert.ok(!hard.aborted, 'failed at once, not at the hard limit');
+    assert.ok(pool.stats().outOfMemory >= 1, JSON.stringify(pool.stats()));
+  });
+
   test('workers are recycled after N tasks and no task is lost', async () => {
     const pool = open({ size: 2, maxTasksPerWorker: 3 });
     const values = Array.from({ length: 24 }, (_, i) => i);

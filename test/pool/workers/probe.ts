@@ -1,10 +1,18 @@
 /** A pool worker for the pool's own tests: echo, spin the CPU, allocate past the heap, fail. */
+import Tinypool from 'tinypool';
+
 import { ErrorCodes, PermanentError } from '../../../src/errors.js';
 import { declineSpare, poolTask, type SoftAbortable, softSignal, SPARE } from '../../../src/pool/worker.js';
 
 export interface ProbeTask extends SoftAbortable {
   readonly kind: 'echo' | 'spin' | 'alloc' | 'permanent' | 'soft' | 'spare';
   readonly value?: number;
+}
+
+// A worker that cannot even load within its heap cap (as a step whose libraries outgrow it).
+if ((Tinypool.workerData as { hoardAtLoad?: boolean } | undefined)?.hoardAtLoad) {
+  const hoard: number[][] = [];
+  for (;;) hoard.push(Array.from({ length: 100_000 }, (_, i) => i * Math.random()));
 }
 
 export default poolTask(async (task: ProbeTask) => {
