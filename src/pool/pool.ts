@@ -16,7 +16,7 @@ import Tinypool from 'tinypool';
 
 import { defaults } from '../../config/defaults.js';
 import { abortReason } from '../abort.js';
-import { ErrorCodes, errorCode, NightshiftError, PermanentError } from '../errors.js';
+import { errorCode, ErrorCodes, NightshiftError, PermanentError } from '../errors.js';
 import { Slots } from './slots.js';
 import { type AtomicsWaitAsync, SPARE, type TaskAnswer } from './worker.js';
 
