@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 
-import nodemailer from 'nodemailer';
+import type * as Nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 
 import { configIssue, type ConfigKeyDoc, type Env } from '../src/config/section.js';
@@ -126,6 +127,8 @@ function createEmailNotifier(config: EmailConfig, log: Logger): Notifier {
     return out.replace(/\s+/g, ' ').trim().slice(0, 500);
   };
 
+  // nodemailer loads when email is configured, not in every process that lists the notifiers.
+  const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof Nodemailer;
   const transporter = nodemailer.createTransport({
     pool: true,
     host: config.host,

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 
-import { messagingApi } from '@line/bot-sdk';
 import type * as Undici from 'undici';
 
 import type { Logger } from '../src/logger.js';
@@ -10,6 +9,7 @@ import { LINE_CONFIG_KEYS, type LineConfig, lineConfigFromEnv } from './lib/line
 import { withFetchDeadline } from './lib/line-fetch.js';
 import { LINE_LIMITS, renderLineMessage, truncate } from './lib/line-render.js';
 import { lineLinkRoutes, lineWebhookRoutes } from './lib/line-routes.js';
+import { lineSdk } from './lib/line-sdk.js';
 import { type LineSignatureCheck, startLineSignatureCheck } from './lib/line-signature.js';
 
 export type { LineConfig } from './lib/line-config.js';
@@ -48,7 +48,7 @@ export interface LineNotifier extends Notifier, Omit<LineClient, 'close'> {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createLineClient(config: LineConfig): LineClient {
-  const api = new messagingApi.MessagingApiClient({ channelAccessToken: config.channelAccessToken, baseURL: config.apiBaseUrl });
+  const api = new (lineSdk().messagingApi.MessagingApiClient)({ channelAccessToken: config.channelAccessToken, baseURL: config.apiBaseUrl });
   // Our own pool rather than the process-wide one, so close() can end every socket to LINE
   // (undici even opens a fresh idle connection after an aborted request).
   // undici is loaded when LINE is configured, not by every process that lists the notifiers.

@@ -1,7 +1,6 @@
-import { HTTPFetchError } from '@line/bot-sdk';
-
 import type { SendResult } from '../../src/notify/notifier.js';
 import { LineTimeoutError } from './line-fetch.js';
+import { lineSdk } from './line-sdk.js';
 
 /** LINE's text for a 429 that means "no more messages this month", not "slow down". */
 export const MONTHLY_LIMIT_MESSAGE = 'You have reached your monthly limit.';
@@ -62,7 +61,7 @@ export function startOfNextMonthUtc(now: Date = new Date()): Date {
 /** What a failed SDK call means for delivery. `secret` is scrubbed from every text. */
 export function classifyLineError(err: unknown, secret: string, now: Date = new Date()): SendResult {
   const scrub = (s: string): string => (secret ? s.split(secret).join('[redacted]') : s);
-  if (err instanceof HTTPFetchError) {
+  if (err instanceof lineSdk().HTTPFetchError) {
     const parsed = parseBody(err.body);
     const error = scrub(describe(err.status, parsed));
     if (err.status === 409 && parsed.message === RETRY_KEY_ACCEPTED_MESSAGE) {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import nodemailer from 'nodemailer';
 
 import { createBlobStore } from '../blobs/index.js';
 import type { Config } from '../config.js';
@@ -93,6 +92,7 @@ export async function runDoctor(env: Env = process.env): Promise<Check[]> {
     checks.push(
       await probe('smtp', 'SMTP_URL', async () => {
         const timeout = msOf(env, 'SMTP_TIMEOUT_MS', 10_000);
+        const { default: nodemailer } = await import('nodemailer');
         const transport = nodemailer.createTransport({ url: smtp, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
         try {
           await transport.verify();

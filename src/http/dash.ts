@@ -1,11 +1,30 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 import type { Agenda } from 'agenda';
-import { AgendashController, createFastifyPlugin } from 'agendash';
+import type { AgendashController as Controller, createFastifyPlugin as CreatePlugin } from 'agendash';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Operations } from '../ops/index.js';
 import type { StepName, Store } from '../store/types.js';
 import { requireToken } from './auth.js';
 import { hideFromDocs } from './openapi.js';
+
+/**
+ * Agendash's package index also loads its Express, Koa and Hapi middlewares, and with them
+ * Express, which nightshift never runs: 7 MiB of the idle service's RSS (bench/idle-rss.ts).
+ * Its "exports" name only the index, so the two modules used are loaded from their files.
+ */
+async function loadAgendash(): Promise<{ AgendashController: typeof Controller; createFastifyPlugin: typeof CreatePlugin }> {
+  const dist = dirname(createRequire(import.meta.url).resolve('agendash'));
+  const load = (file: string) => import(pathToFileURL(join(dist, file)).href);
+  const [controller, plugin] = await Promise.all([load('AgendashController.js'), load('middlewares/fastify.js')]);
+  return {
+    AgendashController: (controller as { AgendashController: typeof Controller }).AgendashController,
+    createFastifyPlugin: (plugin as { createFastifyPlugin: typeof CreatePlugin }).createFastifyPlugin,
+  };
+}
 
 const RETRY_ROUTES: Readonly<Record<string, 'retryJobs' | 'requeueJobs'>> = { '/dash/api/jobs/retry': 'retryJobs', '/dash/api/jobs/requeue': 'requeueJobs' };
 
@@ -18,7 +37,7 @@ const RETRY_ROUTES: Readonly<Record<string, 'retryJobs' | 'requeueJobs'>> = { '/
  * - a file being processed right now is refused with a message.
  * Jobs that are not file work go to Agendash as they are.
  */
-function fileWorkRetry(deps: DashDeps) {
+function fileWorkRetry(deps: DashDeps, AgendashController: typeof Controller) {
   const { agenda, ops, store } = deps;
   const controller = new AgendashController(agenda);
   const steps = new Set<string>(ops.steps);
@@ -76,6 +95,7 @@ export interface DashDeps {
  */
 export async function mountDashboard(app: FastifyInstance, deps: DashDeps): Promise<void> {
   const { agenda, apiToken } = deps;
+  const { AgendashController, createFastifyPlugin } = await loadAgendash();
   await app.register(
     async (scope) => {
       // Browser pages: out of the OpenAPI document.
@@ -86,7 +106,7 @@ export async function mountDashboard(app: FastifyInstance, deps: DashDeps): Prom
         return undefined;
       });
       if (apiToken) scope.addHook('onRequest', requireToken(apiToken, { allowBasic: true, realm: 'nightshift dashboard' }));
-      scope.addHook('preHandler', fileWorkRetry(deps));
+      scope.addHook('preHandler', fileWorkRetry(deps, AgendashController));
       await scope.register(createFastifyPlugin(agenda));
     },
     { prefix: '/dash' },
