@@ -18,7 +18,7 @@ import { hideFromDocs } from './openapi.js';
  */
 async function loadAgendash(): Promise<{ AgendashController: typeof Controller; createFastifyPlugin: typeof CreatePlugin }> {
   const dist = dirname(createRequire(import.meta.url).resolve('agendash'));
-  const load = (file: string) => import(pathToFileURL(join(dist, file)).href);
+  const load = (file: string): Promise<unknown> => import(pathToFileURL(join(dist, file)).href);
   const [controller, plugin] = await Promise.all([load('AgendashController.js'), load('middlewares/fastify.js')]);
   return {
     AgendashController: (controller as { AgendashController: typeof Controller }).AgendashController,
