@@ -112,6 +112,26 @@ async function oneFinal(url: string, id: string): Promise<{ ms: number; status: 
   return { ms: Math.round(performance.now() - t), status: f.status === 'failed' ? `failed (${f.error})` : f.status };
 }
 
+/** Upload every image of the mix (photos as .jpg, pages as .png, alternating), wait until all are final. */
+export async function runMix(url: string, mix: readonly Buffer[]): Promise<{ ms: number; failed: string[] }> {
+  const started = performance.now();
+  const ids = [];
+  for (const [i, bytes] of mix.entries()) ids.push((await upload(url, bytes, `mix-${i}.${i % 2 ? 'png' : 'jpg'}`)).body.id);
+  const failed = [];
+  for (const id of ids) {
+    const f = await waitForFinal(url, id, 600_000);
+    if (f.status !== 'completed') failed.push(`${id}: ${f.error}`);
+  }
+  return { ms: performance.now() - started, failed };
+}
+
+/** The bench's mix: `n` / 2 ~1 MP photos and as many invoice pages, alternating. */
+export async function benchMix(n = MIX): Promise<{ photos: Buffer[]; pages: Buffer[]; mix: Buffer[] }> {
+  const photos = await Promise.all(Array.from({ length: n / 2 }, (_, i) => photoLike(1155, 866, i + 10)));
+  const pages = await Promise.all(Array.from({ length: n / 2 }, (_, i) => invoicePage(i + 10)));
+  return { photos, pages, mix: photos.flatMap((p, i) => [p, pages[i]!]) };
+}
+
 class SkipMix extends Error {}
 
 /**
@@ -142,8 +162,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')} at start`,
   );
-  const photos = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => photoLike(1155, 866, i + 10)));
-  const pages = await Promise.all(Array.from({ length: MIX / 2 }, (_, i) => invoicePage(i + 10)));
+  const { photos, pages, mix } = await benchMix();
 
   const withLimits = process.env.BENCH_ONLY_HOSTILE !== '1' && process.env.BENCH_LIMIT !== '0';
   const before = withLimits ? await measureLimits(photos.slice(0, 4), pages.slice(0, 4), 'before the mix') : undefined;
@@ -175,7 +194,6 @@ async function main(): Promise<void> {
     console.log(`one warm photo, upload → completed: median ${pct(photoMs, 50)} ms (${photoMs.join(', ')})`);
     console.log(`one warm text page:                 median ${pct(pageMs, 50)} ms (${pageMs.join(', ')})`);
 
-    const mix = photos.flatMap((p, i) => [p, pages[i]!]);
     const rss = sampleService(svc);
     const probe = probeHealth(svc.url);
     // The service's own event loop, beside the round trips a client sees: prom-client's
@@ -184,15 +202,7 @@ async function main(): Promise<void> {
     const cpu0 = svc.cpuS();
     const own0 = process.cpuUsage();
     const main0 = svc.mainThreadCpuS();
-    const started = performance.now();
-    const ids = [];
-    for (const [i, bytes] of mix.entries()) ids.push((await upload(svc.url, bytes, `mix-${i}.${i % 2 ? 'png' : 'jpg'}`)).body.id);
-    const failed = [];
-    for (const id of ids) {
-      const f = await waitForFinal(svc.url, id, 600_000);
-      if (f.status !== 'completed') failed.push(`${id}: ${f.error}`);
-    }
-    const ms = performance.now() - started;
+    const { ms, failed } = await runMix(svc.url, mix);
     const cpuS = svc.cpuS() - cpu0;
     const mainS = svc.mainThreadCpuS() - main0;
     const ownCpu = process.cpuUsage(own0);

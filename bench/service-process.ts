@@ -32,11 +32,12 @@ function ticks(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_S;
 }
 
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+/** `cli`: another checkout's built dist/src/cli.js (a baseline build), else this tree's. */
+export async function startServiceProcess(env: Record<string, string>, cliPath = cli): Promise<ServiceProcess> {
   const port = 40_000 + Math.floor(Math.random() * 5_000);
   // BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": to profile the service.
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, cli, 'start'], {
+  const child = spawn(process.execPath, [...nodeArgs, cliPath, 'start'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -40,9 +40,12 @@ export async function measureStepCpu(photos: Buffer[], pages: Buffer[], concurre
   const ocr = openOcr({ ...opts, langs: ['eng'] });
   const ocrOptions = { ...limits, mode: 'auto' as const, minConfidence: 60 };
   try {
-    // Warm every worker (models, tesseract).
+    // Warm every worker (models, tesseract), one pool at a time: run together, the pools' tasks
+    // share the machine's slots, and a pool's second task could find its first worker free again
+    // and leave the second cold, to load its models inside the measurement.
     const warm = Array.from({ length: concurrent }, () => pages[0]!);
-    await Promise.all(warm.flatMap((p) => [analyze.run(p, limits), thumbnail.run(p, limits), ocr.run(p, ocrOptions)]));
+    const warmers: Array<(p: Buffer) => Promise<unknown>> = [(p) => analyze.run(p, limits), (p) => thumbnail.run(p, limits), (p) => ocr.run(p, ocrOptions)];
+    for (const run of warmers) await Promise.all(warm.map(run));
     const perImage = {} as StepCpu['perImage'];
     for (const [kind, images] of [
       ['photo', photos],
