@@ -163,13 +163,15 @@ const HEAP_WATCH_MS = 20;
  */
 const v8HeapLimitMb = (capMb: number) => (canWatchHeap ? capMb * 2 + 64 : capMb);
 
+const isWorkerOutOfMemory = (err: unknown) => (err as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+
 export function createPool<T extends object, R>(options: PoolOptions): WorkerPool<T, R> {
   const size = Math.max(1, options.size ?? defaultPoolSize());
   const maxHeapMb = options.maxHeapMb ?? POOL_DEFAULTS.maxHeapMb;
   const maxTasks = options.maxTasksPerWorker ?? POOL_DEFAULTS.maxTasksPerWorker;
   const maxRssMb = options.maxRssMb ?? POOL_DEFAULTS.maxRssMb;
-  const open = () => {
-    const pool = new Tinypool({
+  const open = () =>
+    new Tinypool({
       filename: options.filename instanceof URL ? options.filename.href : options.filename,
       minThreads: 0,
       maxThreads: size,
@@ -179,8 +181,6 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
       resourceLimits: { maxOldGenerationSizeMb: v8HeapLimitMb(maxHeapMb) },
       workerData: options.workerData,
     });
-    return pool;
-  };
   /**
    * Workers are recycled by generation: new tasks go to a fresh Tinypool while the old one's
    * running tasks finish, then the old one is destroyed. (tinypool's own recycleWorkers() can
@@ -312,7 +312,7 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     const failed = new AbortController();
     const fail = (err: unknown) => {
       if (Atomics.load(started, 0) !== 0 || failed.signal.aborted) return;
-      failed.abort((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? outOfMemory(err) : err instanceof Error ? err : new Error(String(err)));
+      failed.abort(isWorkerOutOfMemory(err) ? outOfMemory(err) : err instanceof Error ? err : new Error(String(err)));
     };
     gen.unstarted.add(fail);
     const thread = new Int32Array(new SharedArrayBuffer(4));
@@ -336,7 +336,7 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
         if (errorCode(failed.signal.reason) === ErrorCodes.STEP_OUT_OF_MEMORY) counts.outOfMemory++;
         throw failed.signal.reason as Error;
       }
-      if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      if (isWorkerOutOfMemory(err)) {
         counts.outOfMemory++;
         throw outOfMemory(err);
       }
