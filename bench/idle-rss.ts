@@ -6,17 +6,16 @@
  *   node dist/bench/idle-rss.js
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 import { createTempDir } from '../test/helpers/env.js';
-import { startServiceProcess } from './service-process.js';
+import { rssBytes, startServiceProcess } from './service-process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (bytes: number) => Math.round(bytes / 1_048_576);
 
 const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
 await sleep(1_000);
-const baseline = mib(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${bare.pid!}/status`, 'utf8'))?.[1] ?? 0) * 1024);
+const baseline = mib(rssBytes(bare.pid!));
 bare.kill('SIGKILL');
 
 const tmp = await createTempDir('ns-rss-');

@@ -32,6 +32,11 @@ function ticks(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_S;
 }
 
+/** Resident memory of a process now, bytes (VmRSS). */
+export function rssBytes(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+}
+
 /** `cli`: another checkout's built dist/src/cli.js (a baseline build), else this tree's. */
 export async function startServiceProcess(env: Record<string, string>, cliPath = cli): Promise<ServiceProcess> {
   const port = 40_000 + Math.floor(Math.random() * 5_000);
@@ -58,7 +63,7 @@ export async function startServiceProcess(env: Record<string, string>, cliPath =
   const self: ServiceProcess = {
     url,
     pid,
-    rss: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    rss: () => rssBytes(pid),
     cpuS: () => ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')),
     mainThreadCpuS: () => ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')),
     async cpuShare(ms) {
