@@ -10,7 +10,9 @@
  *   whether the process CPU is back to idle within a second, and whether other files complete.
  *
  *   node dist/bench/isolation.js            (BENCH_DRAIN_WAIT_S=60, BENCH_MIX=24, BENCH_HOSTILE=1,
- *                                            BENCH_LIMIT=1: measure the machine limit, BENCH_SERVICE_ENV={})
+ *                                            BENCH_LIMIT=1: measure the machine limit, BENCH_SERVICE_ENV={},
+ *                                            BENCH_WARM=all: every pool worker warm; one: one photo
+ *                                            and one page, so the mix also loads models)
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -112,6 +114,24 @@ async function oneFinal(url: string, id: string): Promise<{ ms: number; status: 
   return { ms: Math.round(performance.now() - t), status: f.status === 'failed' ? `failed (${f.error})` : f.status };
 }
 
+/**
+ * Models and OCR workers load on first use, in each pool worker. The machine limit is measured
+ * with every worker warm (step-cpu.ts), so by default the mix is too: as many photos and pages
+ * at once as there are cores start every worker of every pool. BENCH_WARM=one warms with one
+ * photo and one page, one after the other: the mix then also pays the other workers' loading.
+ */
+export async function warmService(url: string, photos: readonly Buffer[], pages: readonly Buffer[]): Promise<void> {
+  if (process.env.BENCH_WARM === 'one') {
+    await oneFile(url, photos[0]!, 'warm-photo.jpg');
+    await oneFile(url, pages[0]!, 'warm-page.png');
+    return;
+  }
+  const n = availableParallelism();
+  const warm = [...photos.slice(0, n).map((b) => [b, 'jpg'] as const), ...pages.slice(0, n).map((b) => [b, 'png'] as const)];
+  const ids = await Promise.all(warm.map(async ([b, ext], i) => (await upload(url, b, `warm-${i}.${ext}`)).body.id));
+  await Promise.all(ids.map((id) => waitForFinal(url, id, 300_000)));
+}
+
 /** Upload every image of the mix (photos as .jpg, pages as .png, alternating), wait until all are final. */
 export async function runMix(url: string, mix: readonly Buffer[]): Promise<{ ms: number; failed: string[] }> {
   const started = performance.now();
@@ -182,9 +202,7 @@ async function main(): Promise<void> {
     console.log(`idle RSS of the service 2 s after ready: ${mb(idleRss)} MiB`);
     console.log(`/healthz idle:        ${JSON.stringify(idle)} ms`);
 
-    // Warm: models and OCR workers load on first use.
-    await oneFile(svc.url, photos[0]!, 'warm-photo.jpg');
-    await oneFile(svc.url, pages[0]!, 'warm-page.png');
+    await warmService(svc.url, photos, pages);
     const photoMs: number[] = [];
     const pageMs: number[] = [];
     for (let i = 1; i <= 3; i++) {

@@ -2,7 +2,7 @@
  * The issue's "≥ 2 × today's images/s" against a baseline measured in the same run: the 24-image
  * mix through today's service (a checkout from before the step pools, built, given as
  * BENCH_TODAY) and through this tree's, alternating round by round, each in a `nightshift start`
- * process of its own on a fresh SQLite directory, warmed with one photo and one page first. The
+ * process of its own on a fresh SQLite directory, warmed first (isolation.ts's warmService). The
  * VM's speed drifts by ±15 % within minutes; alternating puts both builds in the same minutes.
  *
  *   git worktree add /tmp/today 0b05b86^1 && (cd /tmp/today && npm ci && npm run build)
@@ -13,18 +13,22 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 import { createTempDir } from '../test/helpers/env.js';
-import { upload, waitForFinal } from '../test/helpers/service.js';
-import { benchMix, runMix } from './isolation.js';
+import { benchMix, runMix, warmService } from './isolation.js';
 import { startServiceProcess } from './service-process.js';
 
 const today = process.env.BENCH_TODAY;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 
-async function once(cli: string | undefined, mix: readonly Buffer[], warm: readonly Buffer[]): Promise<{ rate: number; cpuS: number; failed: number }> {
+async function once(
+  cli: string | undefined,
+  mix: readonly Buffer[],
+  photos: readonly Buffer[],
+  pages: readonly Buffer[],
+): Promise<{ rate: number; cpuS: number; failed: number }> {
   const tmp = await createTempDir('ns-vs-');
   const svc = await startServiceProcess({ DATA_DIR: tmp.dir, POLL_INTERVAL_MS: '1000' }, cli);
   try {
-    for (const [i, bytes] of warm.entries()) await waitForFinal(svc.url, (await upload(svc.url, bytes, `warm-${i}.${i ? 'png' : 'jpg'}`)).body.id, 300_000);
+    await warmService(svc.url, photos, pages);
     const cpu0 = svc.cpuS();
     const { ms, failed } = await runMix(svc.url, mix);
     return { rate: mix.length / (ms / 1000), cpuS: svc.cpuS() - cpu0, failed: failed.length };
@@ -46,13 +50,12 @@ if (process.argv[1]?.endsWith('mix-vs-today.js')) {
       .join(' ')}, today = ${today}`,
   );
   const { photos, pages, mix } = await benchMix();
-  const warm = [photos[0]!, pages[0]!];
   const rates: { today: number[]; now: number[] } = { today: [], now: [] };
   for (let r = 1; r <= rounds; r++) {
     // Alternate which goes first, so neither always gets the fresher minute.
     const order = r % 2 ? (['today', 'now'] as const) : (['now', 'today'] as const);
     for (const build of order) {
-      const res = await once(build === 'today' ? todayCli : undefined, mix, warm);
+      const res = await once(build === 'today' ? todayCli : undefined, mix, photos, pages);
       rates[build].push(res.rate);
       console.log(
         `round ${r}, ${build.padEnd(5)}: ${res.rate.toFixed(2)} images/s, ${res.cpuS.toFixed(1)} CPU-s${res.failed ? `, ${res.failed} not completed` : ''}`,

@@ -437,15 +437,24 @@ export async function readText(pool: OcrPool, bytes: Buffer, options: OcrReadOpt
  * The first half at once; the second beside it as soon as a second core is granted (now or
  * while the first is read), otherwise after the first, declining the core.
  */
-async function readWhenGranted<P, R>(first: P, second: P, read: (part: P) => Promise<R>, flag: Int32Array): Promise<R[]> {
+export async function readWhenGranted<P, R>(first: P, second: P, read: (part: P) => Promise<R>, flag: Int32Array): Promise<R[]> {
   const a = read(first);
-  if (Atomics.load(flag, 0) === SPARE.granted) return Promise.all([a, read(second)]);
+  // Each half is one single-threaded recognition: once either ends, the other needs one core,
+  // and the granted one goes back to the pool for the other files' work.
+  const both = (b: Promise<R>) => {
+    void Promise.race([a, b]).then(
+      () => declineSpare(flag),
+      () => declineSpare(flag),
+    );
+    return Promise.all([a, b]);
+  };
+  if (Atomics.load(flag, 0) === SPARE.granted) return both(read(second));
   const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, SPARE.asked);
   // The pool notifies when the task ends, so this wait never outlives it.
   const isGranted = () => Atomics.load(flag, 0) === SPARE.granted;
   const granted = wait.async ? wait.value.then(isGranted) : Promise.resolve(isGranted());
   const beside = await Promise.race([a.then(() => false), granted]);
-  if (beside) return Promise.all([a, read(second)]);
+  if (beside) return both(read(second));
   // The second half follows on this core: a core granted now would sit idle.
   declineSpare(flag);
   return [await a, await read(second)];

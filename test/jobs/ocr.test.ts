@@ -3,13 +3,14 @@ import { after, describe, test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { decodeGrey, detectText, ocrImage, OcrPool, prepareForOcr } from '../../jobs/lib/ocr.js';
+import { decodeGrey, detectText, ocrImage, OcrPool, prepareForOcr, readWhenGranted } from '../../jobs/lib/ocr.js';
 import { splitAtGap } from '../../jobs/lib/ocr-bands.js';
 import { resolveLangs } from '../../jobs/lib/ocr-langs.js';
 import { closeStepPools, stepPoolStats } from '../../jobs/lib/pools.js';
 import { step as ocrStep } from '../../jobs/ocr.js';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
 import { StepSkipped } from '../../src/pipeline/step.js';
+import { SPARE } from '../../src/pool/worker.js';
 import { exifRotatedJpeg, photoLike, textImage, truncatedJpeg } from '../fixtures/images.js';
 import { createTempDir } from '../helpers/env.js';
 import { dirBlobStore, fileRecord, stepContext, testConfig } from './context.js';
@@ -230,5 +231,54 @@ describe('ocr', () => {
     } finally {
       await tmp.remove();
     }
+  });
+});
+
+describe('a page read as two halves on a granted second core', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Half "a" takes 100 ms, half "b" 300 ms; records when each starts and ends, and the spare flag at each end. */
+  function halves(flag: Int32Array) {
+    const seen: Record<string, number> = {};
+    const at: Record<string, number> = {};
+    const read = async (part: 'a' | 'b') => {
+      at[`${part} start`] = performance.now();
+      await sleep(part === 'a' ? 100 : 300);
+      at[`${part} end`] = performance.now();
+      seen[part] = Atomics.load(flag, 0);
+      return part;
+    };
+    return { seen, at, read };
+  }
+
+  test('the core goes back as soon as the first half ends, while the other is still read', async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(flag, 0, SPARE.granted);
+    const { seen, read } = halves(flag);
+    const reading = readWhenGranted('a', 'b', read, flag);
+    await sleep(200);
+    assert.equal(Atomics.load(flag, 0), SPARE.declined, 'declined once the short half ended, the long one still running');
+    assert.equal(seen.b, undefined);
+    assert.deepEqual(await reading, ['a', 'b']);
+  });
+
+  test('granted while the first half is read: the second starts beside it, and the core goes back when one ends', async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const { seen, at, read } = halves(flag);
+    const reading = readWhenGranted('a', 'b', read, flag);
+    await sleep(10);
+    Atomics.store(flag, 0, SPARE.granted);
+    Atomics.notify(flag, 0);
+    assert.deepEqual(await reading, ['a', 'b']);
+    assert.ok(at['b start']! < at['a end']!, JSON.stringify(at));
+    assert.equal(seen.b, SPARE.declined);
+  });
+
+  test('never granted: the halves run one after the other and the request is declined', async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const { seen, at, read } = halves(flag);
+    assert.deepEqual(await readWhenGranted('a', 'b', read, flag), ['a', 'b']);
+    assert.equal(seen.a, SPARE.asked);
+    assert.ok(at['b start']! >= at['a end']!);
+    assert.equal(Atomics.load(flag, 0), SPARE.declined);
   });
 });
