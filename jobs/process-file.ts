@@ -4,16 +4,13 @@ import { defineJob } from '../src/engine/job.js';
 import { ErrorCodes, PermanentError } from '../src/errors.js';
 import { failFile, settleFile } from '../src/pipeline/settle.js';
 import { StepPayload } from '../src/pipeline/step.js';
-import { isProcessableImage, sniffType } from './lib/sniff.js';
+import { isProcessableImage, SNIFF_BYTES, sniffType } from './lib/sniff.js';
 
 declare module '../src/engine/payloads.js' {
   interface JobPayloads {
     'process-file': StepPayload;
   }
 }
-
-/** Enough bytes for every signature file-type knows, and for the text heuristic. */
-const SNIFF_BYTES = 4_100;
 
 /**
  * First job of every upload: learn the real type from the bytes (never the name or the
@@ -33,7 +30,7 @@ export default defineJob({
     }
     if (file.size === 0) throw new PermanentError(ErrorCodes.EMPTY_FILE, 'the file is empty (0 bytes): upload it again');
 
-    const head = await readHead(await blobs.get(file.blobKey), SNIFF_BYTES);
+    const head = await readHead(await blobs.get(file.blobKey, { firstBytes: SNIFF_BYTES }), SNIFF_BYTES);
     const sniffed = sniffType(head);
     const image = sniffed.kind === 'image' && isProcessableImage(sniffed.mime);
     const steps = stepNames.map((name) => ({ name, status: image ? ('pending' as const) : ('skipped' as const) }));

@@ -5,7 +5,7 @@ import type { BlobStore } from './types.js';
 
 export { assertValidKey, assertValidPrefix, isValidKey } from './keys.js';
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local.js';
-export type { BlobInfo, BlobStore, PutOptions } from './types.js';
+export type { BlobInfo, BlobStore, GetOptions, PutOptions } from './types.js';
 
 /**
  * Open the blob store the config names: a local directory (created if missing) or an S3 bucket.

@@ -9,7 +9,7 @@ import { ErrorCodes, NightshiftError, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { blobNotFound, putAborted, storageUnavailable } from './errors.js';
 import { assertValidKey, assertValidPrefix, isValidSegment } from './keys.js';
-import type { BlobInfo, BlobStore, PutOptions } from './types.js';
+import type { BlobInfo, BlobStore, GetOptions, PutOptions } from './types.js';
 
 export interface LocalBlobStoreOptions {
   /** Directory holding every blob; created (with parents) if missing. Resolved to an absolute path. */
@@ -99,7 +99,7 @@ export class LocalBlobStore implements BlobStore {
     return { size };
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options?: GetOptions): Promise<Readable> {
     const path = this.pathOf(key);
     let handle: FileHandle;
     try {
@@ -114,6 +114,8 @@ export class LocalBlobStore implements BlobStore {
       await handle.close();
       throw blobNotFound(key);
     }
+    const first = options?.firstBytes;
+    if (first !== undefined) return handle.createReadStream({ start: 0, end: Math.max(1, first) - 1, highWaterMark: Math.max(1, first) });
     // An original is read whole by each step: in one or a few reads rather than 64 KiB ones.
     return handle.createReadStream({ highWaterMark: Math.min(Math.max(info.size, 64 * 1024), 4 * 1024 * 1024) });
   }

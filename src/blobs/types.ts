@@ -18,12 +18,17 @@ export interface PutOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+export interface GetOptions {
+  /** Read only the blob's first `firstBytes` bytes (all of a shorter blob): sniffing a type needs no more. At least 1. */
+  readonly firstBytes?: number | undefined;
+}
+
 export interface BlobStore {
   readonly kind: 'local' | 's3';
   /** Write a blob from a stream, replacing any blob at that key. Resolves with the bytes written. */
   put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<{ size: number }>;
   /** Read a blob. Rejects with BLOB_NOT_FOUND if there is none. */
-  get(key: string): Promise<Readable>;
+  get(key: string, options?: GetOptions): Promise<Readable>;
   /** Metadata, or null if there is no blob at that key. */
   head(key: string): Promise<BlobInfo | null>;
   /** Remove a blob; removing a missing blob is not an error. */

@@ -1,7 +1,6 @@
-import { buffer } from 'node:stream/consumers';
-
 import { z } from 'zod';
 
+import { readWhole } from '../blobs/read.js';
 import type { JobContext, JobDefaults, JobDefinition, JobOpenContext } from '../engine/job.js';
 import { defineJob } from '../engine/job.js';
 import { ErrorCodes, NightshiftError } from '../errors.js';
@@ -73,7 +72,7 @@ export function defineStep<N extends StepName>(spec: StepSpec<N>): StepDefinitio
       const started = performance.now();
       const stopBeating = startHeartbeat(ctx, file.id, spec.name, ctx.options.timeoutMs);
       try {
-        const bytes = await buffer(await blobs.get(file.blobKey));
+        const bytes = await readWhole(await blobs.get(file.blobKey));
         ctx.signal.throwIfAborted();
         const produced = await spec.run({ file, bytes, ctx });
         // A result the attempt produced after its hard limit is not recorded.

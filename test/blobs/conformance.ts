@@ -156,6 +156,14 @@ export function blobStoreConformance(name: string, target: ConformanceTarget, op
       assert.equal((await store.head('rt/empty-stream'))?.size, 0);
     });
 
+    test('get with firstBytes reads only the start of a blob, and all of a shorter one', async () => {
+      const body = randomBytes(100_000);
+      await store.put('rt/head.bin', body);
+      assert.deepEqual(await readAll(await store.get('rt/head.bin', { firstBytes: 4100 })), body.subarray(0, 4100));
+      assert.deepEqual(await readAll(await store.get('rt/head.bin', { firstBytes: 200_000 })), body);
+      await rejectsWith(store.get('missing/head', { firstBytes: 10 }), ErrorCodes.BLOB_NOT_FOUND, 'ranged get of a missing blob');
+    });
+
     test('put replaces an existing blob', async () => {
       await store.put('rt/replace.txt', Buffer.from('first version'), { contentType: 'text/plain' });
       await store.put('rt/replace.txt', Readable.from([Buffer.from('second')]), { contentType: 'text/markdown' });

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 
-import type { BlobInfo, BlobStore, PutOptions } from '../../src/blobs/types.js';
+import type { BlobInfo, BlobStore, GetOptions, PutOptions } from '../../src/blobs/types.js';
 import type { Config } from '../../src/config.js';
 import type { JobContext } from '../../src/engine/job.js';
 import { ErrorCodes, NightshiftError } from '../../src/errors.js';
@@ -27,13 +27,13 @@ export function dirBlobStore(root: string): BlobStore {
       await writeFile(join(root, key), data);
       return { size: data.length };
     },
-    async get(key: string) {
+    async get(key: string, options?: GetOptions) {
       try {
         await stat(join(root, key));
       } catch {
         throw new NightshiftError(ErrorCodes.BLOB_NOT_FOUND, `no blob ${key}`);
       }
-      return createReadStream(join(root, key));
+      return createReadStream(join(root, key), options?.firstBytes !== undefined ? { start: 0, end: Math.max(1, options.firstBytes) - 1 } : {});
     },
     async head(key: string): Promise<BlobInfo | null> {
       try {
