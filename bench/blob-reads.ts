@@ -5,32 +5,16 @@
  *
  *   node dist/bench/blob-reads.js            (BENCH_READS=300)
  */
-import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 
 import { SNIFF_BYTES } from '../jobs/lib/sniff.js';
+import { readHead } from '../jobs/process-file.js';
 import { LocalBlobStore } from '../src/blobs/local.js';
 import { readWhole } from '../src/blobs/read.js';
 import { photoLike } from '../test/fixtures/images.js';
 import { createTempDir } from '../test/helpers/env.js';
 
 const READS = Number(process.env.BENCH_READS ?? 300);
-
-/** process-file's read: stop after the first chunk that covers SNIFF_BYTES. */
-async function head(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of stream) {
-      chunks.push(chunk as Buffer);
-      total += (chunk as Buffer).length;
-      if (total >= SNIFF_BYTES) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(chunks).subarray(0, SNIFF_BYTES);
-}
 
 async function cpuMsPerRead(read: () => Promise<Buffer>): Promise<number> {
   for (let i = 0; i < 20; i++) await read();
@@ -48,8 +32,8 @@ try {
   console.log(`blob reads of a ${(photo.length / 1024).toFixed(0)} KiB original, ${READS} each, alternating:`);
   const rows: Record<string, { old: number[]; now: number[] }> = { sniff: { old: [], now: [] }, 'step read': { old: [], now: [] } };
   for (let round = 0; round < 2; round++) {
-    rows.sniff!.old.push(await cpuMsPerRead(async () => head(await blobs.get('bench/photo.jpg'))));
-    rows.sniff!.now.push(await cpuMsPerRead(async () => head(await blobs.get('bench/photo.jpg', { firstBytes: SNIFF_BYTES }))));
+    rows.sniff!.old.push(await cpuMsPerRead(async () => readHead(await blobs.get('bench/photo.jpg'), SNIFF_BYTES)));
+    rows.sniff!.now.push(await cpuMsPerRead(async () => readHead(await blobs.get('bench/photo.jpg', { firstBytes: SNIFF_BYTES }), SNIFF_BYTES)));
     rows['step read']!.old.push(await cpuMsPerRead(async () => buffer(await blobs.get('bench/photo.jpg'))));
     rows['step read']!.now.push(await cpuMsPerRead(async () => readWhole(await blobs.get('bench/photo.jpg'))));
   }

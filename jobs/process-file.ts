@@ -49,7 +49,8 @@ export default defineJob({
   },
 });
 
-async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
+/** The first `bytes` of a blob's stream; the stream is closed after them. */
+export async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   try {

@@ -114,8 +114,10 @@ export class LocalBlobStore implements BlobStore {
       await handle.close();
       throw blobNotFound(key);
     }
-    const first = options?.firstBytes;
-    if (first !== undefined) return handle.createReadStream({ start: 0, end: Math.max(1, first) - 1, highWaterMark: Math.max(1, first) });
+    if (options?.firstBytes !== undefined) {
+      const first = Math.max(1, options.firstBytes);
+      return handle.createReadStream({ start: 0, end: first - 1, highWaterMark: first });
+    }
     // An original is read whole by each step: in one or a few reads rather than 64 KiB ones.
     return handle.createReadStream({ highWaterMark: Math.min(Math.max(info.size, 64 * 1024), 4 * 1024 * 1024) });
   }
