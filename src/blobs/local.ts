@@ -9,6 +9,7 @@ import { ErrorCodes, NightshiftError, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { blobNotFound, putAborted, storageUnavailable } from './errors.js';
 import { assertValidKey, assertValidPrefix, isValidSegment } from './keys.js';
+import { lastByteOf } from './read.js';
 import type { BlobInfo, BlobStore, GetOptions, PutOptions } from './types.js';
 
 export interface LocalBlobStoreOptions {
@@ -115,8 +116,8 @@ export class LocalBlobStore implements BlobStore {
       throw blobNotFound(key);
     }
     if (options?.firstBytes !== undefined) {
-      const first = Math.max(1, options.firstBytes);
-      return handle.createReadStream({ start: 0, end: first - 1, highWaterMark: first });
+      const end = lastByteOf(options.firstBytes);
+      return handle.createReadStream({ start: 0, end, highWaterMark: end + 1 });
     }
     // An original is read whole by each step: in one or a few reads rather than 64 KiB ones.
     return handle.createReadStream({ highWaterMark: Math.min(Math.max(info.size, 64 * 1024), 4 * 1024 * 1024) });

@@ -20,6 +20,7 @@ import { ErrorCodes, NightshiftError, toError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { blobNotFound, putAborted, storageUnavailable } from './errors.js';
 import { assertValidKey, assertValidPrefix, isValidKey } from './keys.js';
+import { lastByteOf } from './read.js';
 import type { BlobInfo, BlobStore, GetOptions, PutOptions } from './types.js';
 
 export interface S3BlobStoreOptions {
@@ -156,7 +157,7 @@ export class S3BlobStore implements BlobStore {
     const first = options?.firstBytes;
     try {
       const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ...(first !== undefined ? { Range: `bytes=0-${Math.max(1, first) - 1}` } : {}) }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ...(first !== undefined ? { Range: `bytes=0-${lastByteOf(first)}` } : {}) }),
       );
       if (!(res.Body instanceof Readable)) {
         throw new NightshiftError(ErrorCodes.INTERNAL, 'S3 GetObject returned a body that is not a Node.js stream');

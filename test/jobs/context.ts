@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 
+import { lastByteOf } from '../../src/blobs/read.js';
 import type { BlobInfo, BlobStore, GetOptions, PutOptions } from '../../src/blobs/types.js';
 import type { Config } from '../../src/config.js';
 import type { JobContext } from '../../src/engine/job.js';
@@ -33,7 +34,7 @@ export function dirBlobStore(root: string): BlobStore {
       } catch {
         throw new NightshiftError(ErrorCodes.BLOB_NOT_FOUND, `no blob ${key}`);
       }
-      return createReadStream(join(root, key), options?.firstBytes !== undefined ? { start: 0, end: Math.max(1, options.firstBytes) - 1 } : {});
+      return createReadStream(join(root, key), options?.firstBytes !== undefined ? { start: 0, end: lastByteOf(options.firstBytes) } : {});
     },
     async head(key: string): Promise<BlobInfo | null> {
       try {
