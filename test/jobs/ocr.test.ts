@@ -80,6 +80,16 @@ describe('ocr', () => {
     assert.ok(fox, 'word boxes include "fox"');
     // Boxes are in the original's pixels although the image was padded (and maybe enlarged) for tesseract.
     assert.ok(fox.bbox.x1 <= 900 && fox.bbox.y1 <= 120 && fox.bbox.x0 < fox.bbox.x1, JSON.stringify(fox.bbox));
+    // Each word its own box, in reading order: left to right on a line, the second line below the first.
+    const box = (text: string) => result.words?.find((w) => w.text.toLowerCase() === text)?.bbox;
+    const [quick, brown, lazy] = [box('quick'), box('brown'), box('lazy')];
+    assert.ok(quick && brown && lazy, JSON.stringify(result.words));
+    assert.ok(quick.x1 <= brown.x0 && brown.x1 <= fox.bbox.x0, `left to right: ${JSON.stringify([quick, brown, fox.bbox])}`);
+    assert.ok(lazy.y0 >= fox.bbox.y1, `second line below the first: ${JSON.stringify([fox.bbox, lazy])}`);
+    assert.ok(
+      result.words?.every((w) => w.confidence > 0 && w.confidence <= 100),
+      'word confidences are 0..100',
+    );
   });
 
   test('a long page is read as two halves at once, cut between lines, and joined in reading order', async () => {
