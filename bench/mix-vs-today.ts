@@ -7,6 +7,10 @@
  *
  *   git worktree add /tmp/today 0b05b86^1 && (cd /tmp/today && npm ci && npm run build)
  *   BENCH_TODAY=/tmp/today node dist/bench/mix-vs-today.js          (BENCH_ROUNDS=2, BENCH_MIX=24)
+ *
+ * Both services read this environment (OCR_LANG_DIR set: both read the same OCR data).
+ * BENCH_NOW_ENV='{"OCR_LANG_DIR":"…"}' sets more for this tree's service only: each build with
+ * the settings it ships with (the image sets OCR_LANG_DIR to Debian's tessdata).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -18,15 +22,17 @@ import { startServiceProcess } from './service-process.js';
 
 const today = process.env.BENCH_TODAY;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const nowEnv = JSON.parse(process.env.BENCH_NOW_ENV ?? '{}') as Record<string, string>;
 
 async function once(
   cli: string | undefined,
+  env: Record<string, string>,
   mix: readonly Buffer[],
   photos: readonly Buffer[],
   pages: readonly Buffer[],
 ): Promise<{ rate: number; cpuS: number; failed: number }> {
   const tmp = await createTempDir('ns-vs-');
-  const svc = await startServiceProcess({ DATA_DIR: tmp.dir, POLL_INTERVAL_MS: '1000' }, cli);
+  const svc = await startServiceProcess({ DATA_DIR: tmp.dir, POLL_INTERVAL_MS: '1000', ...env }, cli);
   try {
     await warmService(svc.url, photos, pages);
     const cpu0 = svc.cpuS();
@@ -47,7 +53,7 @@ if (process.argv[1]?.endsWith('mix-vs-today.js')) {
   console.log(
     `mix vs today: ${availableParallelism()} cores, load average ${loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')}, today = ${today}`,
+      .join(' ')}, today = ${today}${Object.keys(nowEnv).length ? `, now with ${JSON.stringify(nowEnv)}` : ''}`,
   );
   const { photos, pages, mix } = await benchMix();
   const rates: { today: number[]; now: number[] } = { today: [], now: [] };
@@ -55,7 +61,7 @@ if (process.argv[1]?.endsWith('mix-vs-today.js')) {
     // Alternate which goes first, so neither always gets the fresher minute.
     const order = r % 2 ? (['today', 'now'] as const) : (['now', 'today'] as const);
     for (const build of order) {
-      const res = await once(build === 'today' ? todayCli : undefined, mix, photos, pages);
+      const res = await once(build === 'today' ? todayCli : undefined, build === 'today' ? {} : nowEnv, mix, photos, pages);
       rates[build].push(res.rate);
       console.log(
         `round ${r}, ${build.padEnd(5)}: ${res.rate.toFixed(2)} images/s, ${res.cpuS.toFixed(1)} CPU-s${res.failed ? `, ${res.failed} not completed` : ''}`,

@@ -5,10 +5,11 @@
  *
  *   node dist/bench/step-cpu.js
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 
 import { decodeGrey, detectText } from '../jobs/lib/ocr.js';
 import { openAnalyze, openOcr, openThumbnail } from '../jobs/lib/pools.js';
+import { loadConfig } from '../src/registry.js';
 import { photoLike } from '../test/fixtures/images.js';
 import { invoicePage } from './images.js';
 
@@ -37,8 +38,11 @@ export async function measureStepCpu(photos: Buffer[], pages: Buffer[], concurre
   const opts = { ...one, size: concurrent };
   const analyze = openAnalyze(opts);
   const thumbnail = openThumbnail(opts);
-  const ocr = openOcr({ ...opts, langs: ['eng'] });
-  const ocrOptions = { ...limits, mode: 'auto' as const, minConfidence: 60 };
+  // The OCR data and settings the service reads from this environment (OCR_LANGS, OCR_LANG_DIR …),
+  // so that the limit is that of the service the bench runs beside it.
+  const config = loadConfig({ ...process.env, DATA_DIR: process.env.DATA_DIR ?? tmpdir() });
+  const ocr = openOcr({ ...opts, langs: config.ocrLangs, langDir: config.ocrLangDir });
+  const ocrOptions = { ...limits, mode: config.ocrMode, minConfidence: config.ocrMinConfidence };
   try {
     // Warm every worker (models, tesseract), one pool at a time: run together, the pools' tasks
     // share the machine's slots, and a pool's second task could find its first worker free again
