@@ -3,12 +3,17 @@ import sharp from 'sharp';
 
 import { textImage } from '../test/fixtures/images.js';
 
-export async function invoicePage(seed: number, width = 1155, lines = 24): Promise<Buffer> {
+/** The lines of invoicePage(seed). */
+export function invoiceText(seed: number, lines = 24): string[] {
   const rows = Array.from(
     { length: lines },
     (_, i) => `Item ${seed}-${i + 1}  Widget type ${String.fromCharCode(65 + ((seed + i) % 26))}  qty ${(i % 7) + 1}  EUR ${(i * 13.37 + seed).toFixed(2)}`,
   );
-  return textImage([`INVOICE ${4800 + seed}`, ...rows, 'TOTAL DUE 1234.56  THANK YOU'], { width, fontSize: 28 });
+  return [`INVOICE ${4800 + seed}`, ...rows, 'TOTAL DUE 1234.56  THANK YOU'];
+}
+
+export async function invoicePage(seed: number, width = 1155, lines = 24): Promise<Buffer> {
+  return textImage(invoiceText(seed, lines), { width, fontSize: 28 });
 }
 
 /** A page of dense small text, `side`×`side` px: OCR on it takes far longer than any sane limit. */
