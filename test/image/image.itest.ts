@@ -122,6 +122,16 @@ describe('the nightshift image', { skip: SKIP }, () => {
     assert.ok(mb <= MAX_MB, `image is ${mb.toFixed(0)} MB, over ${MAX_MB} MB`);
   });
 
+  test("reads English OCR data from Debian's tesseract-ocr-eng (tessdata_fast)", () => {
+    // How the service resolves OCR_LANGS=eng with the image's own settings.
+    const script =
+      "import('/app/dist/jobs/lib/ocr-langs.js').then((m) => m.resolveLangs(['eng'], process.env.OCR_LANG_DIR)).then((s) => console.log(s.langPath, s.gzip))";
+    const out = podman('run', '--rm', ...flags.run, '--entrypoint', 'node', TAG, '-e', script);
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout.trim(), '/usr/share/tesseract-ocr/5/tessdata false');
+    log(`OCR data: ${out.stdout.trim()}`);
+  });
+
   test('runs as a non-root user', () => {
     assert.equal(podman('image', 'inspect', '--format', '{{.Config.User}}', TAG).stdout.trim(), 'node');
     const id = podman('run', '--rm', ...flags.run, '--entrypoint', 'id', TAG, '-u');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 
 import sharp from 'sharp';
@@ -240,6 +241,31 @@ describe('ocr', () => {
       assert.deepEqual([only.langPath, only.gzip], [tmp.dir, true]);
     } finally {
       await tmp.remove();
+    }
+  });
+});
+
+const DEBIAN_TESSDATA = '/usr/share/tesseract-ocr/5/tessdata';
+const NO_DEBIAN_ENG = existsSync(`${DEBIAN_TESSDATA}/eng.traineddata`)
+  ? false
+  : `skipped: no ${DEBIAN_TESSDATA}/eng.traineddata (Debian's tesseract-ocr-eng, which .ci/run installs)`;
+
+describe("Debian's English data (tessdata_fast) through OCR_LANG_DIR, as the image reads it", () => {
+  test('is read instead of the bundled eng, uncompressed, and reads a page as well', { skip: NO_DEBIAN_ENG }, async () => {
+    const source = await resolveLangs(['eng'], DEBIAN_TESSDATA);
+    assert.deepEqual([source.langPath, source.gzip], [DEBIAN_TESSDATA, false]);
+    const fast = new OcrPool({ langs: ['eng'], size: 1, langDir: DEBIAN_TESSDATA });
+    try {
+      const lines = ['INVOICE 4821 paid in full', 'Widget type B qty 3 EUR 14.37', 'Thank you for your order'];
+      const result = await ocrImage(fast, await textImage(lines, { fontSize: 24, width: 700 }), limits);
+      assert.deepEqual(words(result.text), words(lines.join(' ')), JSON.stringify(result.text));
+      assert.ok(result.confidence > 80, `confidence ${result.confidence}`);
+      assert.ok(
+        result.words?.some((w) => w.text === '4821'),
+        'word boxes',
+      );
+    } finally {
+      await fast.close();
     }
   });
 });
