@@ -274,12 +274,18 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       let f = await getFile(svc2.url, id);
       let firstEnd: number | undefined;
+      // The first attempt's own run time, as the service recorded it: it starts after the upload
+      // is stored and the ocr job is picked up, so it ends before firstEnd.
+      let firstRanMs: number | null | undefined;
       while (f.status !== 'failed' && f.status !== 'completed' && performance.now() - t0 < capMs) {
         await new Promise((r) => setTimeout(r, 50));
         f = await getFile(svc2.url, id);
-        if (firstEnd === undefined && f.steps.ocr?.error) firstEnd = Math.round(performance.now() - t0);
+        if (firstEnd === undefined && f.steps.ocr?.error) {
+          firstEnd = Math.round(performance.now() - t0);
+          firstRanMs = f.steps.ocr.durationMs;
+        }
       }
-      return { f, ms: Math.round(performance.now() - t0), firstEnd };
+      return { f, ms: Math.round(performance.now() - t0), firstEnd, firstRanMs };
     };
     // Alone: how long until the attempt ends, and is the CPU it used given back?
     const bad = await upload(svc2.url, hostile, 'hostile.png');
@@ -287,7 +293,7 @@ async function main(): Promise<void> {
     const after = [];
     for (let i = 0; i < 4; i++) after.push(Math.round((await svc2.cpuShare(250)) * 100) / 100);
     console.log(
-      `hostile 9000×9000 text page, JOB_OCR_TIMEOUT_MS=2000: first attempt ended ${alone.firstEnd ?? '-'} ms after upload; ocr ${alone.f.steps.ocr?.status} after ${alone.ms} ms, ${alone.f.steps.ocr?.attempts} attempts (${alone.f.steps.ocr?.error ?? alone.f.error}); file ${alone.f.status}`,
+      `hostile 9000×9000 text page, JOB_OCR_TIMEOUT_MS=2000: first attempt ended ${alone.firstEnd ?? '-'} ms after upload, having run ${alone.firstRanMs ?? '-'} ms; ocr ${alone.f.steps.ocr?.status} after ${alone.ms} ms, ${alone.f.steps.ocr?.attempts} attempts (${alone.f.steps.ocr?.error ?? alone.f.error}); file ${alone.f.status}`,
     );
     console.log(`  process CPU, share of one core: idle before ${idleCpu.toFixed(2)}; 4 × 250 ms right after the end: ${after.join(', ')}`);
     if (alone.f.status !== 'failed' && alone.f.steps.ocr?.status !== 'failed') return;
