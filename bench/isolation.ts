@@ -274,8 +274,9 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       let f = await getFile(svc2.url, id);
       let firstEnd: number | undefined;
-      // The first attempt's own run time, as the service recorded it: it starts after the upload
-      // is stored and the ocr job is picked up, so it ends before firstEnd.
+      // The first attempt's wall time as the service recorded it (durationMs), from its start,
+      // after the upload is stored and the job picked up. It includes any wait for a free core or
+      // for a cold worker to start, during which the attempt's limits are held (src/pool/pool.ts).
       let firstRanMs: number | null | undefined;
       while (f.status !== 'failed' && f.status !== 'completed' && performance.now() - t0 < capMs) {
         await new Promise((r) => setTimeout(r, 50));
