@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 
 import { ocrImage, OcrPool } from '../jobs/lib/ocr.js';
+import { DEBIAN_TESSDATA_DIR } from '../jobs/lib/ocr-langs.js';
 import { photoLike, textImage } from '../test/fixtures/images.js';
 import { invoicePage, invoiceText } from './images.js';
 
 const limits = { maxPixels: 100_000_000 };
-const dir = process.env.BENCH_OCR_LANG_DIR ?? '/usr/share/tesseract-ocr/5/tessdata';
+const dir = process.env.BENCH_OCR_LANG_DIR ?? DEBIAN_TESSDATA_DIR;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function editDistance(a: string, b: string): number {

@@ -6,6 +6,12 @@ import { dirname, join } from 'node:path';
 
 import { ErrorCodes, NightshiftError } from '../../src/errors.js';
 
+/**
+ * Where Debian's `tesseract-ocr-<lang>` packages put their data (tessdata_fast for eng): the
+ * image's OCR_LANG_DIR (docker/Dockerfile).
+ */
+export const DEBIAN_TESSDATA_DIR = '/usr/share/tesseract-ocr/5/tessdata';
+
 export interface LangSource {
   /** Directory tesseract.js reads `<lang>.traineddata[.gz]` from: a local path, never a URL. */
   readonly langPath: string;

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { DEBIAN_TESSDATA_DIR } from '../../jobs/lib/ocr-langs.js';
 import { createTempPgDatabase, SKIP_NO_POSTGRES } from '../helpers/env.js';
 import { textImage } from '../helpers/images.js';
 import { upload, waitForFinal } from '../helpers/service.js';
@@ -128,7 +129,7 @@ describe('the nightshift image', { skip: SKIP }, () => {
       "import('/app/dist/jobs/lib/ocr-langs.js').then((m) => m.resolveLangs(['eng'], process.env.OCR_LANG_DIR)).then((s) => console.log(s.langPath, s.gzip))";
     const out = podman('run', '--rm', ...flags.run, '--entrypoint', 'node', TAG, '-e', script);
     assert.equal(out.status, 0, out.stderr);
-    assert.equal(out.stdout.trim(), '/usr/share/tesseract-ocr/5/tessdata false');
+    assert.equal(out.stdout.trim(), `${DEBIAN_TESSDATA_DIR} false`);
     log(`OCR data: ${out.stdout.trim()}`);
   });
 

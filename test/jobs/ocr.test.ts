@@ -6,7 +6,7 @@ import sharp from 'sharp';
 
 import { decodeGrey, detectText, ocrImage, OcrPool, prepareForOcr, readWhenGranted } from '../../jobs/lib/ocr.js';
 import { splitAtGap } from '../../jobs/lib/ocr-bands.js';
-import { resolveLangs } from '../../jobs/lib/ocr-langs.js';
+import { DEBIAN_TESSDATA_DIR, resolveLangs } from '../../jobs/lib/ocr-langs.js';
 import { closeStepPools, stepPoolStats } from '../../jobs/lib/pools.js';
 import { step as ocrStep } from '../../jobs/ocr.js';
 import { errorCode, ErrorCodes } from '../../src/errors.js';
@@ -245,16 +245,15 @@ describe('ocr', () => {
   });
 });
 
-const DEBIAN_TESSDATA = '/usr/share/tesseract-ocr/5/tessdata';
-const NO_DEBIAN_ENG = existsSync(`${DEBIAN_TESSDATA}/eng.traineddata`)
+const NO_DEBIAN_ENG = existsSync(`${DEBIAN_TESSDATA_DIR}/eng.traineddata`)
   ? false
-  : `skipped: no ${DEBIAN_TESSDATA}/eng.traineddata (Debian's tesseract-ocr-eng, which .ci/run installs)`;
+  : `skipped: no ${DEBIAN_TESSDATA_DIR}/eng.traineddata (Debian's tesseract-ocr-eng, which .ci/run installs)`;
 
 describe("Debian's English data (tessdata_fast) through OCR_LANG_DIR, as the image reads it", () => {
   test('is read instead of the bundled eng, uncompressed, and reads a page as well', { skip: NO_DEBIAN_ENG }, async () => {
-    const source = await resolveLangs(['eng'], DEBIAN_TESSDATA);
-    assert.deepEqual([source.langPath, source.gzip], [DEBIAN_TESSDATA, false]);
-    const fast = new OcrPool({ langs: ['eng'], size: 1, langDir: DEBIAN_TESSDATA });
+    const source = await resolveLangs(['eng'], DEBIAN_TESSDATA_DIR);
+    assert.deepEqual([source.langPath, source.gzip], [DEBIAN_TESSDATA_DIR, false]);
+    const fast = new OcrPool({ langs: ['eng'], size: 1, langDir: DEBIAN_TESSDATA_DIR });
     try {
       const lines = ['INVOICE 4821 paid in full', 'Widget type B qty 3 EUR 14.37', 'Thank you for your order'];
       const result = await ocrImage(fast, await textImage(lines, { fontSize: 24, width: 700 }), limits);
