@@ -163,6 +163,23 @@ const HEAP_WATCH_MS = 20;
  */
 const v8HeapLimitMb = (capMb: number) => (canWatchHeap ? capMb * 2 + 64 : capMb);
 
+/**
+ * tinypool 2.2's destroy() waits for each worker with events.once(worker, 'exit'), on its own
+ * wrapper of the thread, which has no removeListener. events.once calls that when 'error' comes
+ * first, as it does for a worker that dies of its heap cap while it is being stopped: the call
+ * threw out of Node's exit handling (an uncaught exception), 'exit' never came, and destroy()
+ * never ended (seen in CI). With the method in place events.once rejects instead, which is
+ * an end like any other here: the worker is gone either way.
+ */
+async function destroyPool(pool: Tinypool): Promise<void> {
+  for (const wrapper of pool.threads as unknown as Array<{ thread?: Worker; removeListener?: unknown } | undefined>) {
+    const thread = wrapper?.thread;
+    if (!wrapper || !thread || typeof wrapper.removeListener === 'function') continue;
+    wrapper.removeListener = (event: string, listener: (...args: unknown[]) => void) => thread.removeListener(event, listener);
+  }
+  await pool.destroy().catch(() => {});
+}
+
 const isWorkerOutOfMemory = (err: unknown) => (err as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
 
 export function createPool<T extends object, R>(options: PoolOptions): WorkerPool<T, R> {
@@ -230,7 +247,7 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
   const destroyWhenIdle = (gen: Generation) => {
     if (!gen.retired || gen.running > 0) return;
     generations.delete(gen);
-    const done = gen.pool.destroy().catch(() => {});
+    const done = destroyPool(gen.pool);
     retiring.add(done);
     void done.finally(() => retiring.delete(done));
   };
@@ -376,7 +393,7 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([...[...generations].map((g) => g.pool.destroy()), ...retiring]);
+      await Promise.all([...[...generations].map((g) => destroyPool(g.pool)), ...retiring]);
       generations.clear();
     },
   };

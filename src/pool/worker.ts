@@ -78,7 +78,7 @@ export function declineSpare(flag: Int32Array | undefined): void {
 
 /** Atomics.waitAsync (Node 16+, ES2024): not in this project's TypeScript lib. */
 export interface AtomicsWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 let tasks = 0;

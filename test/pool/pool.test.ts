@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import { errorCode, ErrorCodes, isPermanent, NightshiftError } from '../../src/errors.js';
 import { createPool, type WorkerPool } from '../../src/pool/pool.js';
 import { Slots } from '../../src/pool/slots.js';
+import type { AtomicsWaitAsync } from '../../src/pool/worker.js';
 import { cpuShare } from '../helpers/cpu.js';
 import type { ProbeTask } from './workers/probe.js';
 
@@ -122,6 +123,26 @@ describe('worker pool', () => {
     }
     assert.ok(!hard.aborted, 'failed at once, not at the hard limit');
     assert.ok(pool.stats().outOfMemory >= 1, JSON.stringify(pool.stats()));
+  });
+
+  test('closing a pool whose worker fails as it is stopped ends, with no stray exception', async () => {
+    // Seen in CI: a worker loading past its heap cap died of it while close() stopped it, and close() never ended.
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const pool = open({ workerData: { strayAtLoad: flag } });
+    const task = pool.run({ kind: 'echo' }).catch((err: unknown) => err);
+    const loaded = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, 0, 10_000);
+    if (loaded.async) await loaded.value;
+    assert.equal(Atomics.load(flag, 0), 1, 'the worker loaded');
+    // From here this thread does not yield until close() has begun, so the worker's message waits undelivered.
+    Atomics.store(flag, 0, 2);
+    Atomics.notify(flag, 0);
+    Atomics.wait(flag, 0, 2, 10_000);
+    assert.equal(Atomics.load(flag, 0), 3, 'the worker posted');
+    const closed = pool.close().then(() => 'closed');
+    const late = new Promise((r) => setTimeout(() => r('still closing after 5 s'), 5_000).unref());
+    assert.equal(await Promise.race([closed, late]), 'closed');
+    assert.ok((await task) instanceof Error, 'the task rejected');
+    assert.equal(pool.stats().workersAlive, 0);
   });
 
   test('workers are recycled after N tasks and no task is lost', async () => {

@@ -1,4 +1,6 @@
 /** A pool worker for the pool's own tests: echo, spin the CPU, allocate past the heap, fail. */
+import { parentPort } from 'node:worker_threads';
+
 import Tinypool from 'tinypool';
 
 import { ErrorCodes, PermanentError } from '../../../src/errors.js';
@@ -9,10 +11,26 @@ export interface ProbeTask extends SoftAbortable {
   readonly value?: number;
 }
 
+const data = Tinypool.workerData as { hoardAtLoad?: boolean; strayAtLoad?: Int32Array } | undefined;
+
 // A worker that cannot even load within its heap cap (as a step whose libraries outgrow it).
-if ((Tinypool.workerData as { hoardAtLoad?: boolean } | undefined)?.hoardAtLoad) {
+if (data?.hoardAtLoad) {
   const hoard: number[][] = [];
   for (;;) hoard.push(Array.from({ length: 100_000 }, (_, i) => i * Math.random()));
+}
+
+// A worker whose 'error' reaches the pool after it is told to stop: tinypool reports a message it
+// does not expect as the worker's error, as it does a worker that dies of its heap cap meanwhile.
+// The flag paces it with the test: 1 loaded, 2 go, 3 posted.
+if (data?.strayAtLoad) {
+  const flag = data.strayAtLoad;
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  while (Atomics.load(flag, 0) === 1) Atomics.wait(flag, 0, 1);
+  parentPort?.postMessage('stray');
+  Atomics.store(flag, 0, 3);
+  Atomics.notify(flag, 0);
+  for (;;) Math.sqrt(Math.random());
 }
 
 export default poolTask(async (task: ProbeTask) => {
