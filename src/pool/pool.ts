@@ -163,6 +163,14 @@ const HEAP_WATCH_MS = 20;
  */
 const v8HeapLimitMb = (capMb: number) => (canWatchHeap ? capMb * 2 + 64 : capMb);
 
+/** tinypool's `threads` are its own wrappers, each holding the node:worker_threads Worker. */
+interface ThreadWrapper {
+  readonly threadId: number;
+  readonly thread?: Worker & HeapReadable;
+  removeListener?: unknown;
+}
+const wrappersOf = (pool: Tinypool) => pool.threads as unknown as Array<ThreadWrapper | undefined>;
+
 /**
  * tinypool 2.2's destroy() waits for each worker with events.once(worker, 'exit'), on its own
  * wrapper of the thread, which has no removeListener. events.once calls that when 'error' comes
@@ -172,7 +180,7 @@ const v8HeapLimitMb = (capMb: number) => (canWatchHeap ? capMb * 2 + 64 : capMb)
  * an end like any other here: the worker is gone either way.
  */
 async function destroyPool(pool: Tinypool): Promise<void> {
-  for (const wrapper of pool.threads as unknown as Array<{ thread?: Worker; removeListener?: unknown } | undefined>) {
+  for (const wrapper of wrappersOf(pool)) {
     const thread = wrapper?.thread;
     if (!wrapper || !thread || typeof wrapper.removeListener === 'function') continue;
     wrapper.removeListener = (event: string, listener: (...args: unknown[]) => void) => thread.removeListener(event, listener);
@@ -276,9 +284,7 @@ export function createPool<T extends object, R>(options: PoolOptions): WorkerPoo
     let reading = false;
     const timer = setInterval(() => {
       const id = Atomics.load(thread, 0);
-      // tinypool's threads are its wrappers, each holding the node:worker_threads Worker.
-      const wrappers = gen.pool.threads as unknown as Array<{ readonly threadId: number; readonly thread?: HeapReadable } | undefined>;
-      const worker = id === 0 || reading ? undefined : wrappers.find((t) => t?.threadId === id)?.thread;
+      const worker = id === 0 || reading ? undefined : wrappersOf(gen.pool).find((t) => t?.threadId === id)?.thread;
       if (!worker?.getHeapStatistics) return;
       reading = true;
       worker
